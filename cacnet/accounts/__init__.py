@@ -1,0 +1,1 @@
+"""Users, sessions, password reset, invitations of colleagues and signing authority."""

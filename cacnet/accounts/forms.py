@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+
+from cacnet.core.forms import email_field, plain_text, strip
+from cacnet.core.security import MAX_PASSWORD_LENGTH
+
+REQUIRED = _l("This field is required.")
+
+
+def new_password_fields():
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        description=_l("At least 12 characters. A few unrelated words make a strong password."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            InputRequired(REQUIRED),
+            EqualTo("password", _l("The passwords do not match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+def name_field(label=None, required=True):
+    validators = [Length(max=200), plain_text]
+    if required:
+        validators.insert(0, DataRequired(REQUIRED))
+    return StringField(label or _l("Your name"), validators=validators, filters=[strip])
+
+
+class LoginForm(FlaskForm):
+    email = email_field(_l("E-mail address"))
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField()
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = email_field(_l("E-mail address"))
+
+
+class PasswordResetForm(FlaskForm):
+    password, confirm = new_password_fields()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = new_password_fields()
+
+
+class ProfileForm(FlaskForm):
+    name = name_field()
+    title = name_field(_l("Title or position"), required=False)
+    locale = SelectField(_l("Language for e-mails"), choices=[("en", "English"), ("ko", "한국어")])
+
+
+class InvitationCreateForm(FlaskForm):
+    email = email_field(_l("Colleague's e-mail address"))
+    role = SelectField(
+        _l("Role"),
+        choices=[("delegate", _l("Delegate")), ("city_admin", _l("City administrator"))],
+        default="delegate",
+    )
+    locale = SelectField(
+        _l("Language of the invitation"), choices=[("en", "English"), ("ko", "한국어")]
+    )
+
+
+class InvitationAcceptForm(FlaskForm):
+    name = name_field()
+    title = name_field(_l("Title or position"), required=False)
+    password, confirm = new_password_fields()
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token: for actions that must be a POST."""
+
+
+class SignatoryGrantForm(FlaskForm):
+    evidence = StringField(
+        _l("Evidence of authority (letter, title)"),
+        validators=[DataRequired(REQUIRED), Length(max=1000), plain_text],
+        filters=[strip],
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(REQUIRED), Length(max=2000)], filters=[strip]
+    )

@@ -1,0 +1,1 @@
+"""Member cities: profiles, contacts, the public directory and map."""

@@ -1,0 +1,138 @@
+"""Demo data for a new user's first look: founding cities of CAAP, an application waiting for the
+secretariat, and accounts for every role. Made through the real service functions, so it carries
+audit records and obeys every rule; running it again adds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import current_app
+from sqlalchemy import select
+
+from cacnet.accounts import services as accounts
+from cacnet.accounts.models import User, UserRole
+from cacnet.cities.models import City, make_slug
+from cacnet.core.db import db, utcnow
+from cacnet.membership import services as membership
+from cacnet.membership.models import Membership, MembershipState, city_name_key
+
+DEMO_PASSWORD = "Together-We-Stand-2020"  # noqa: S105 - printed for the demo on purpose
+
+# (English name, local name, country, region, population, website, delegate locale)
+FOUNDING_CITIES = [
+    (
+        "Seoul",
+        "서울특별시",
+        "KR",
+        "Seoul Capital Area",
+        9_411_000,
+        "https://english.seoul.go.kr",
+        "ko",
+    ),
+    ("London", "London", "GB", "England", 8_982_000, "https://www.london.gov.uk", "en"),
+    (
+        "Jakarta",
+        "Daerah Khusus Ibukota Jakarta",
+        "ID",
+        "Java",
+        10_560_000,
+        "https://jakarta.go.id",
+        "en",
+    ),
+    ("Moscow", "Москва", "RU", "Central Federal District", 12_655_000, "https://www.mos.ru", "en"),
+    ("Toronto", "Toronto", "CA", "Ontario", 2_794_000, "https://www.toronto.ca", "en"),
+    (
+        "Delhi",
+        "दिल्ली",
+        "IN",
+        "National Capital Territory",
+        16_787_000,
+        "https://delhi.gov.in",
+        "en",
+    ),
+    ("Budapest", "Budapest", "HU", "Central Hungary", 1_706_000, "https://budapest.hu", "en"),
+    ("Hanoi", "Hà Nội", "VN", "Red River Delta", 8_054_000, "https://hanoi.gov.vn", "en"),
+    ("Los Angeles", "Los Angeles", "US", "California", 3_898_000, "https://lacity.gov", "en"),
+]
+PENDING_CITY = ("Ulaanbaatar", "Улаанбаатар", "MN", "", 1_540_000, "https://ulaanbaatar.mn", "en")
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _staff(email: str, name: str, role: UserRole) -> User:
+    user = _user(email)
+    if user is None:
+        user = accounts.create_user(email, name=name, role=role, password=DEMO_PASSWORD)
+    return user
+
+
+def _apply(row) -> Membership:
+    name_en, name_local, country, region, population, website, locale = row
+    email = f"{name_en.lower().replace(' ', '')}@cities.example"
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.city_name_key == city_name_key(name_en), Membership.country_code == country
+        )
+    )
+    if existing is not None:
+        return existing
+    applicant = accounts.register_applicant(
+        email,
+        name=f"{name_en} focal point",
+        title="International Relations Officer",
+        password=DEMO_PASSWORD,
+        locale=locale,
+    )
+    applicant.email_verified_at = utcnow()  # as if they had confirmed the link we mail
+    data = membership.ApplicationData(name_en, name_local, country, region, population, website)
+    return membership.submit_application(data, applicant, locale)
+
+
+def seed_demo() -> Iterator[str]:
+    app = current_app._get_current_object()
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        secretariat = _staff(
+            "secretariat@caap.example", "CAAP Secretariat Officer", UserRole.SECRETARIAT
+        )
+        _staff("admin@caap.example", "CAAP Operator", UserRole.ADMIN)
+        for row in FOUNDING_CITIES:
+            application = _apply(row)
+            if application.state == MembershipState.SUBMITTED:
+                membership.approve(secretariat, application)
+        _apply(PENDING_CITY)
+        db.session.flush()
+
+        seoul = db.session.scalar(select(City).where(City.slug == make_slug("Seoul", "KR")))
+        if _user("seoul.delegate@cities.example") is None:
+            accounts.create_user(
+                "seoul.delegate@cities.example",
+                name="Kim Ji-woo",
+                title="Public Health Officer",
+                role=UserRole.DELEGATE,
+                city=seoul,
+                password=DEMO_PASSWORD,
+                locale="ko",
+            )
+        if _user("seoul.mayor@cities.example") is None:
+            mayor = accounts.create_user(
+                "seoul.mayor@cities.example",
+                name="Mayor's Office of Seoul",
+                title="Mayor",
+                role=UserRole.DELEGATE,
+                city=seoul,
+                password=DEMO_PASSWORD,
+                locale="ko",
+            )
+            accounts.grant_signing_authority(secretariat, mayor, "Demo: letter of authority")
+        db.session.commit()
+
+    yield f"Demo data ready at {app.config['BASE_URL']}. Every demo account's password: {DEMO_PASSWORD}"
+    yield "  secretariat@caap.example       secretariat (the queue at /secretariat/)"
+    yield "  admin@caap.example             admin"
+    yield "  seoul@cities.example           city admin of Seoul (invites colleagues)"
+    yield "  seoul.delegate@cities.example  delegate of Seoul"
+    yield "  seoul.mayor@cities.example     signatory of Seoul"
+    yield "  london@cities.example          city admin of London (likewise for the other cities)"
+    yield "  ulaanbaatar@cities.example     applicant whose application awaits the secretariat"

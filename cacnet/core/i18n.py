@@ -1,0 +1,64 @@
+"""Language choice and localised reference data (country names)."""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+
+import pycountry
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+
+
+def select_locale() -> str:
+    """The visitor's explicit choice, then their account's language, then the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def current_language() -> str:
+    return str(get_locale() or "en")
+
+
+@cache
+def _country_translation(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def country_name(code: str | None, language: str | None = None) -> str:
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code
+    name = getattr(country, "common_name", None) or country.name
+    return _country_translation(language or current_language()).gettext(name)
+
+
+@cache
+def _country_codes() -> tuple[str, ...]:
+    return tuple(sorted(c.alpha_2 for c in pycountry.countries))
+
+
+def country_choices(language: str | None = None) -> list[tuple[str, str]]:
+    """ISO 3166-1 countries as (alpha-2, localised name), sorted by name in that language."""
+    lang = language or current_language()
+    return sorted(
+        ((code, country_name(code, lang)) for code in _country_codes()), key=lambda c: c[1]
+    )
+
+
+def is_country_code(code: str) -> bool:
+    return code in _country_codes()

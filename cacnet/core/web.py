@@ -1,0 +1,67 @@
+"""What every page shares: template helpers, the language in use, view decorators."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from cacnet.core.i18n import LANGUAGE_NAMES, country_name, current_language
+
+
+def staff_required(view):
+    """Signed-in secretariat (or admin) users only; others are sent to sign in or get a 403.
+
+    This guards the page; the service functions check the role again for every change.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if not current_user.is_secretariat:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def city_member_required(view):
+    """Signed-in delegates of a city (any membership state: suspended cities may still look)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if current_user.city_id is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def redirect_back(default_endpoint: str, **values):
+    from cacnet.core.security import is_safe_redirect
+
+    target = request.args.get("next") or request.form.get("next")
+    if is_safe_redirect(target):
+        return redirect(target)
+    return redirect(url_for(default_endpoint, **values))
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        current_language=current_language,
+        country_name=country_name,
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,1 @@
+"""Membership applications and the membership state machine; the secretariat's queue."""
