@@ -9,12 +9,13 @@ from cacnet.core.forms import email_field, plain_text, strip
 from cacnet.core.security import MAX_PASSWORD_LENGTH
 
 REQUIRED = _l("This field is required.")
+TOO_LONG = _l("Use at most %(max)d characters.")
 
 
 def new_password_fields():
     password = PasswordField(
         _l("New password"),
-        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG)],
         description=_l("At least 12 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password"},
     )
@@ -40,7 +41,7 @@ class LoginForm(FlaskForm):
     email = email_field(_l("E-mail address"))
     password = PasswordField(
         _l("Password"),
-        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG)],
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(_l("Keep me signed in on this device"))
@@ -58,7 +59,7 @@ class PasswordResetForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         _l("Current password"),
-        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH)],
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG)],
         render_kw={"autocomplete": "current-password"},
     )
     password, confirm = new_password_fields()

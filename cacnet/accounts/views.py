@@ -200,7 +200,7 @@ def change_password():
         else:
             db.session.commit()
             # The session version changed: sign in again here, keeping this device signed in.
-            login_user(current_user, remember=False)
+            login_user(current_user._get_current_object(), remember=False)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)

@@ -75,9 +75,9 @@ def queue_mail(to: str, template: str, locale: str = "en", **context) -> EmailMe
     msg["Subject"] = subject
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = make_msgid(domain="cacnet")
-    msg["Content-Language"] = locale
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(body)
+    msg["Content-Language"] = locale  # after set_content, which resets the Content-* headers
     db.session().info.setdefault(_PENDING_KEY, []).append((settings, msg))
     return msg
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import urljoin, urlsplit
+from functools import cache
+from urllib.parse import urlsplit
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import request
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -16,33 +17,45 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 
-_hasher = PasswordHasher()
 _COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
-# A hash to verify against when no account matches, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("cacnet-timing-equaliser")
+
+
+@cache
+def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher for an argon2-cffi profile name, and a dummy hash made with it."""
+    hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+    return hasher, hasher.hash("cacnet-timing-equaliser")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    # RFC 9106's low-memory profile in production; tests choose CHEAPEST to stay fast.
+    profile = (
+        current_app.config.get("ARGON2_PROFILE", "RFC_9106_LOW_MEMORY")
+        if current_app
+        else "RFC_9106_LOW_MEMORY"
+    )
+    return _hasher_for(profile)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     if not password_hash:
-        _burn(password)
+        # Verify against a dummy so a login takes as long whether or not the account exists.
+        with contextlib.suppress(VerificationError):
+            hasher.verify(dummy, password)
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _burn(password: str) -> None:
-    with contextlib.suppress(VerificationError):
-        _hasher.verify(_DUMMY_HASH, password)
-
-
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher()[0].check_needs_rehash(password_hash)
 
 
 def _personal_words(email: str, names: list[str]) -> list[str]:
@@ -78,11 +91,10 @@ def password_problems(password: str, email: str = "", names: list[str] | None = 
 
 
 def is_safe_redirect(target: str | None) -> bool:
-    """Only paths on this site: no scheme, no other host, no protocol-relative ``//host``."""
-    if not target:
+    """Only a path on this site: ``/…``; no scheme, no host, no ``//host`` or ``/\\host`` tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return False
-    if "\\" in target or any(ord(c) < 32 for c in target):
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return False
-    host_url = request.host_url
-    joined = urlsplit(urljoin(host_url, target))
-    return joined.scheme in ("http", "https") and joined.netloc == urlsplit(host_url).netloc
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc

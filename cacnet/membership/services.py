@@ -253,12 +253,12 @@ def confirm_application(token: str) -> Membership:
     return membership
 
 
-def approve(actor: User, membership: Membership) -> City:
+def approve(actor: User, membership: Membership, reason: str = "") -> City:
     """Make the city a member: its city record is created (or, after a withdrawal, reused) and the
     applicant becomes the city's first administrator."""
     require_secretariat(actor)
     with db.session.no_autoflush:  # the membership may not be flushed as approved without its city
-        _change_state(membership, "approve", actor)
+        _change_state(membership, "approve", actor, reason)
         slug = make_slug(membership.city_name_en, membership.country_code)
         city = db.session.scalar(select(City).where(City.slug == slug))
         if city is None:
@@ -314,7 +314,7 @@ def withdraw(actor: User, membership: Membership, reason: str) -> None:
 
 
 ACTIONS = {
-    "approve": lambda actor, m, reason: approve(actor, m),
+    "approve": approve,
     "reject": reject,
     "suspend": suspend,
     "reinstate": reinstate,

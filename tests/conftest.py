@@ -1,0 +1,266 @@
+"""Test harness: one app per test session on a real database (SQLite, or PostgreSQL when
+CACNET_TEST_DATABASE_URL is set), schema made by the Alembic migrations, every table emptied after
+each test. Factories make users and member cities through the real service functions."""
+
+from __future__ import annotations
+
+import os
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select, text
+
+from cacnet import create_app
+from cacnet.config import normalise_database_url
+from cacnet.core.db import db
+from cacnet.extensions import limiter
+
+PASSWORD = "correct-Horse-battery-staple-42"
+TEST_DATABASE_URL = os.environ.get("CACNET_TEST_DATABASE_URL") or ""
+ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql"))
+
+
+def pytest_report_header(config):
+    return f"cacnet database: {'PostgreSQL ' + TEST_DATABASE_URL if ON_POSTGRES else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    url = (
+        normalise_database_url(TEST_DATABASE_URL)
+        if ON_POSTGRES
+        else f"sqlite:///{instance / 'test.sqlite'}"
+    )
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+            "BASE_URL": "http://localhost",
+            "ARGON2_PROFILE": "CHEAPEST",  # real argon2, fast parameters
+        }
+    )
+    with app.app_context():
+        if ON_POSTGRES:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if ON_POSTGRES:
+            names = ", ".join(t.name for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    with app.app_context():
+        limiter.reset()
+    yield
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+    outbox = Path(app.config["OUTBOX_FOLDER"])
+    if outbox.exists():
+        for f in outbox.glob("*.eml"):
+            f.unlink()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        yield
+        db.session.remove()
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def submit(client, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
+    """Open the page that holds the form (``page``, default ``url``), then post it with its token."""
+    html = client.get(page or url).get_data(as_text=True)
+    payload = {"csrf_token": csrf_token(html), **(data or {})}
+    return client.post(url, data=payload, **kwargs)
+
+
+def login(client, email: str, password: str = PASSWORD, **extra):
+    return submit(client, "/auth/login", {"email": email, "password": password, **extra})
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+class Outbox:
+    """The .eml files the app wrote (no SMTP server configured)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @property
+    def messages(self):
+        if not self.folder.exists():
+            return []
+        return [
+            message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted(self.folder.glob("*.eml"))
+        ]
+
+    def to(self, address: str, subject: str = ""):
+        """Messages to ``address`` whose subject contains ``subject``."""
+        return [m for m in self.messages if m["To"] == address and subject in m["Subject"]]
+
+
+def body_of(msg) -> str:
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_in(msg, path_fragment: str) -> str:
+    """The first link in the message whose path contains ``path_fragment``, as a local path."""
+    for url in re.findall(r"https?://\S+", body_of(msg)):
+        if path_fragment in url:
+            return re.sub(r"^https?://[^/]+", "", url)
+    raise AssertionError(f"no link with {path_fragment!r} in {body_of(msg)!r}")
+
+
+@pytest.fixture
+def outbox(app):
+    return Outbox(Path(app.config["OUTBOX_FOLDER"]))
+
+
+# --- factories -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def create_user(app):
+    """create_user(email, role="delegate", city_id=None, **kw) -> user id (made by the service)."""
+    from cacnet.accounts import services
+    from cacnet.accounts.models import UserRole
+    from cacnet.cities.models import City
+
+    def _create(email, role="delegate", city_id=None, password=PASSWORD, **kwargs):
+        with app.test_request_context(base_url=app.config["BASE_URL"]):
+            user = services.create_user(
+                email,
+                name=kwargs.pop("name", email.split("@")[0].title()),
+                role=UserRole(role),
+                city=db.session.get(City, city_id) if city_id is not None else None,
+                password=password,
+                **kwargs,
+            )
+            db.session.commit()
+            return user.id
+
+    return _create
+
+
+@pytest.fixture
+def secretariat(create_user):
+    create_user("officer@caap.example", role="secretariat", name="Officer One")
+    return "officer@caap.example"
+
+
+@pytest.fixture
+def create_member_city(app):
+    """create_member_city("Seoul", "KR") -> (city_id, admin e-mail): applied and approved through
+    the membership services, its applicant the city admin."""
+    from cacnet.accounts import services as accounts
+    from cacnet.accounts.models import User, UserRole
+    from cacnet.membership import services as membership
+
+    def _create(name="Seoul", country="KR", admin_email=None, name_local=""):
+        admin_email = admin_email or f"{name.lower().replace(' ', '')}@cities.example"
+        with app.test_request_context(base_url=app.config["BASE_URL"]):
+            officer = db.session.scalar(select(User).where(User.role == UserRole.SECRETARIAT))
+            if officer is None:
+                officer = accounts.create_user(
+                    "factory-officer@caap.example",
+                    name="Factory Officer",
+                    role=UserRole.SECRETARIAT,
+                    password=PASSWORD,
+                )
+            applicant = accounts.register_applicant(
+                admin_email, name=f"{name} Admin", title="Officer", password=PASSWORD, locale="en"
+            )
+            from cacnet.core.db import utcnow
+
+            applicant.email_verified_at = utcnow()
+            data = membership.ApplicationData(name, name_local, country, "", 1000000, "")
+            application = membership.submit_application(data, applicant, "en")
+            city = membership.approve(officer, application)
+            db.session.commit()
+            return city.id, admin_email
+
+    return _create
+
+
+# --- a real SMTP server on loopback ----------------------------------------------------------
+
+
+class SMTPSink:
+    """Collects what aiosmtpd receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str, subject: str = ""):
+        return [m for m in self.messages if m["To"] == address and subject in m["Subject"]]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on 127.0.0.1; the app sends to it for the duration of the test."""
+    from aiosmtpd.controller import Controller
+
+    sink = SMTPSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield sink
+    finally:
+        app.config.update(saved)
+        controller.stop()
