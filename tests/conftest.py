@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -76,10 +77,8 @@ def _clean(app):
     with app.app_context():
         db.session.remove()
         _empty_tables()
-    outbox = Path(app.config["OUTBOX_FOLDER"])
-    if outbox.exists():
-        for f in outbox.glob("*.eml"):
-            f.unlink()
+    for folder in (app.config["OUTBOX_FOLDER"], app.config["UPLOAD_FOLDER"]):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from cacnet.core.db import db
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     "--name", default=None, help="Display name (defaults to the part of the e-mail before @)."
 )
 @click.option("--password", default=None, help="Prompted for when not given.")
+@with_appcontext
 def create_user_command(email, role, city_slug, name, password):
     """Create an account, e.g. the first secretariat officer."""
     from cacnet.accounts import services
@@ -61,6 +63,7 @@ def create_user_command(email, role, city_slug, name, password):
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load demo cities, an application and accounts. Running it again changes nothing."""
     from cacnet.core.demo import seed_demo

@@ -6,7 +6,7 @@ import gettext
 from functools import cache
 
 import pycountry
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -16,6 +16,8 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 def select_locale() -> str:
     """The visitor's explicit choice, then their account's language, then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line, background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

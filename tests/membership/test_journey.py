@@ -89,9 +89,11 @@ def test_apply_confirm_approve_sign_in_invite_join(app, client, smtp_server, sec
         )
         assert applicant.city_id == city.id and applicant.role == UserRole.CITY_ADMIN
         actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-        assert [
-            a for a in actions if a.startswith("membership_")
-        ] == ["membership_applied", "membership_verify", "membership_approve"]
+        assert [a for a in actions if a.startswith("membership_")] == [
+            "membership_applied",
+            "membership_verify",
+            "membership_approve",
+        ]
         approval = db.session.scalar(
             select(AuditEvent).where(AuditEvent.action == "membership_approve")
         )
