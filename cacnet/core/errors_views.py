@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cacnet.core.db import db
@@ -70,6 +71,13 @@ def init_app(app) -> None:
             body, status = response
             return body, status, {"Retry-After": "60"}
         return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database is down or unreachable: a temporary condition, not a bug in the page.
+        db.session.rollback()
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, error)
+        return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

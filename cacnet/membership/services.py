@@ -235,6 +235,22 @@ def _submit(membership: Membership, actor: User) -> None:
         )
 
 
+def resend_verification(user: User, membership: Membership) -> None:
+    """Send the applicant a fresh confirmation link (the first may have expired or been lost)."""
+    if membership.applicant_id != user.id:
+        raise PermissionDenied(_l("This application is not yours."))
+    if membership.state != MembershipState.PENDING_VERIFICATION:
+        raise StateConflict(_l("This application has already been confirmed."))
+    token = accounts.issue_email_token(user, membership)
+    audit.record("membership_verification_resent", membership, actor=user)
+    _mail_applicant(
+        membership,
+        "verify_application",
+        link=url_for("membership.confirm", token=token, _external=True),
+        hours=current_app.config["EMAIL_TOKEN_HOURS"],
+    )
+
+
 def find_verification(token: str):
     return accounts.find_token(token, TokenPurpose.VERIFY_APPLICATION)
 

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -116,6 +116,27 @@ def confirm(token: str):
             db.session.commit()
             return render_template("membership/confirmed.html", membership=membership)
     return render_template("membership/confirm.html", form=form, membership=row.membership)
+
+
+@bp.post("/account/applications/<uuid>/resend")
+@login_required
+@limiter.limit("5 per hour")
+def resend_verification(uuid: str):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.resend_verification(current_user, _get_membership(uuid))
+    except PermissionDenied:
+        db.session.rollback()
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("We have sent you a new confirmation link."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 # --- the secretariat ---------------------------------------------------------------------------

@@ -158,3 +158,36 @@ def test_mail_goes_in_the_applicants_language(client, outbox):
     [msg] = outbox.to("ko@budapest.example")
     assert msg["Content-Language"] == "ko"
     assert "Thank you for applying" not in body_of(msg)
+
+
+def test_an_applicant_whose_link_was_lost_gets_a_new_one(app, client, outbox):
+    submit(client, "/apply", {**APPLICATION, "email": "lost@budapest.example"})
+    first = link_in(outbox.to("lost@budapest.example")[0], "/apply/confirm/")
+    login(client, "lost@budapest.example")
+    page = client.get("/account/").get_data(as_text=True)
+    assert "awaiting e-mail check" in page
+    with app.app_context():
+        uuid = db.session.scalar(select(Membership.uuid))
+    response = submit(client, f"/account/applications/{uuid}/resend", page="/account/")
+    assert response.status_code == 302
+    mails = outbox.to("lost@budapest.example", "Confirm")
+    assert len(mails) == 2
+    second = link_in(mails[-1], "/apply/confirm/")
+    assert second != first
+    submit(client, second)
+    with app.app_context():
+        assert db.session.scalar(select(Membership.state)) == MembershipState.SUBMITTED
+    # Nothing left to confirm now.
+    response = submit(client, f"/account/applications/{uuid}/resend", page="/account/")
+    assert len(outbox.to("lost@budapest.example", "Confirm")) == 2
+
+
+def test_nobody_else_can_resend_an_applicants_link(app, client, outbox, create_member_city):
+    submit(client, "/apply", {**APPLICATION, "email": "mine@budapest.example"})
+    with app.app_context():
+        uuid = db.session.scalar(select(Membership.uuid))
+    _, other = create_member_city("Seoul", "KR")
+    other_client = app.test_client()
+    login(other_client, other)
+    response = submit(other_client, f"/account/applications/{uuid}/resend", page="/account/")
+    assert response.status_code == 403
