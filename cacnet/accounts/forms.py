@@ -68,7 +68,9 @@ class PasswordChangeForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = name_field()
     title = name_field(_l("Title or position"), required=False)
-    locale = SelectField(_l("Language for e-mails"), choices=[("en", "English"), ("ko", "한국어")])
+    locale = SelectField(
+        _l("Language of pages and e-mails"), choices=[("en", "English"), ("ko", "한국어")]
+    )
 
 
 class InvitationCreateForm(FlaskForm):

@@ -78,6 +78,13 @@ def _validate(data: ApplicationData) -> None:
         )
 
 
+def may_apply(user: User) -> bool:
+    """Anyone without a city may apply; a delegate of a withdrawn city may apply to return."""
+    if user.is_staff:
+        return False
+    return user.city is None or user.city.active_membership is None
+
+
 def _secretariat_addresses() -> list[tuple[str, str]]:
     staff = db.session.scalars(
         select(User).where(
@@ -155,8 +162,17 @@ def submit_application(
     _validate(data)
     if isinstance(applicant, User):
         user = applicant
-        if user.is_staff or user.city_id is not None:
+        if not may_apply(user):
             raise PermissionDenied(_l("Your account already belongs to a city or the secretariat."))
+        if (
+            user.city is not None
+            and make_slug(data.city_name_en, data.country_code) != user.city.slug
+        ):
+            # A delegate of a withdrawn city may apply again, for that city only.
+            raise ServiceError(
+                _l("You can apply again only for your own city, %(city)s.", city=user.city.name_en),
+                field="city_name_en",
+            )
     else:
         email = accounts.normalise_email(applicant.email)
         existing = accounts.get_user_by_email(email)

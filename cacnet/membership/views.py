@@ -52,10 +52,23 @@ def _show_error(form, error: ServiceError) -> None:
 @limiter.limit(lambda: current_app.config["APPLY_LIMIT_PER_IP"], methods=["POST"])
 def apply():
     signed_in = current_user.is_authenticated
-    if signed_in and (current_user.is_staff or current_user.city_id is not None):
+    if signed_in and not services.may_apply(current_user):
         flash(_("Your account already belongs to a city or the secretariat."), "info")
         return redirect(url_for("accounts.account"))
     form = ApplicationForm(signed_in=signed_in)
+    if signed_in and current_user.city is not None and request.method == "GET":
+        city = current_user.city  # a withdrawn city applying to return
+        form.process(
+            obj=None,
+            data={
+                "city_name_en": city.name_en,
+                "city_name_local": city.name_local,
+                "country_code": city.country_code,
+                "region": city.region,
+                "population": city.population,
+                "website": city.website,
+            },
+        )
     if form.validate_on_submit():
         letter = form.letter.data
         data = services.ApplicationData(
@@ -349,4 +362,5 @@ def _template_helpers():
         "state_labels": services.STATE_LABELS,
         "action_labels": ACTION_LABELS,
         "page_url": _page_url,
+        "may_apply": services.may_apply,
     }

@@ -294,3 +294,44 @@ def test_two_officers_acting_at_once_leave_one_consistent_result(
 
         assert db.session.query(City).count() == (1 if winners == ["approve"] else 0)
     assert len(outbox.messages) == mails_before + 1
+
+
+def test_a_withdrawn_city_can_apply_to_return(app, client, make_application, secretariat):
+    uuid = make_application(S.WITHDRAWN)
+    login(client, "hanoi@cities.example")
+    assert "Apply for your city" in client.get("/account/").get_data(as_text=True)
+    form = client.get("/apply").get_data(as_text=True)
+    assert 'value="Hanoi"' in form  # filled in from the city record
+    # Only for its own city.
+    response = submit(client, "/apply", {"city_name_en": "Saigon", "country_code": "VN"})
+    assert "only for your own city" in response.get_data(as_text=True)
+    response = submit(client, "/apply", {"city_name_en": "Hanoi", "country_code": "VN"})
+    assert response.status_code == 302
+    with app.app_context():
+        new = db.session.scalar(select(Membership).where(Membership.state == S.SUBMITTED))
+        new_uuid = new.uuid
+    officer = app.test_client()
+    login(officer, secretariat)
+    detail = f"/secretariat/applications/{new_uuid}"
+    submit(officer, f"{detail}/approve", {"reason": "Welcome back"}, page=detail)
+    with app.app_context():
+        from cacnet.cities.models import City
+
+        assert db.session.query(City).count() == 1  # the same city record, not a second one
+        city = db.session.scalar(select(City))
+        assert city.is_active_member
+        old = db.session.scalar(select(Membership).where(Membership.uuid == uuid))
+        assert old.state == S.WITHDRAWN and old.city_id == city.id
+
+
+def test_an_active_city_admin_cannot_apply(app, client, create_member_city):
+    _, admin = create_member_city("Seoul", "KR")
+    login(client, admin)
+    response = client.get("/apply")
+    assert response.status_code == 302
+    response = submit(
+        client, "/apply", {"city_name_en": "Busan", "country_code": "KR"}, page="/account/"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.query(Membership).count() == 1
