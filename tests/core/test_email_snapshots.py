@@ -1,0 +1,57 @@
+"""Every e-mail text, in both languages, compared with its reviewed snapshot in tests/snapshots/.
+
+A change to a message shows up here as a diff to read. After an intended change, run
+``CACNET_UPDATE_SNAPSHOTS=1 pytest tests/core/test_email_snapshots.py`` and review the new files.
+"""
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from cacnet.core.mail import render_mail
+
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots" / "emails"
+TEMPLATES = sorted(
+    p.relative_to(Path(__file__).resolve().parents[2] / "templates").as_posix()
+    for p in (Path(__file__).resolve().parents[2] / "templates").glob("*/emails/*.txt")
+)
+
+city = SimpleNamespace(name_en="Budapest", name_local="Budapest Főváros", country_code="HU")
+user = SimpleNamespace(name="Anna Kovács", email="anna@budapest.example", city=city)
+membership = SimpleNamespace(
+    city_name_en="Budapest",
+    country_code="HU",
+    reason="The letter of intent is not signed.",
+    applicant=user,
+)
+CONTEXT = {
+    "user": user,
+    "applicant": user,
+    "inviter": user,
+    "city": city,
+    "membership": membership,
+    "invitation": SimpleNamespace(email="bela@budapest.example"),
+    "city_name": "Budapest",
+    "link": "http://localhost/link/TOKEN",
+    "login_link": "http://localhost/auth/login",
+    "apply_link": "http://localhost/apply",
+    "hours": 72,
+    "days": 14,
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_email_text_matches_its_snapshot(app_ctx, template, locale):
+    subject, body = render_mail(template, locale, **CONTEXT)
+    assert subject and body.strip()
+    assert "{{" not in body and "{%" not in body
+    text = f"Subject: {subject}\n\n{body}"
+    path = SNAPSHOTS / locale / template.replace("/emails/", "__")
+    if os.environ.get("CACNET_UPDATE_SNAPSHOTS"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot for {template} ({locale}); see this module's docstring"
+    assert text == path.read_text(encoding="utf-8")
