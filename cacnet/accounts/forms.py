@@ -38,7 +38,7 @@ def name_field(label=None, required=True):
 
 
 class LoginForm(FlaskForm):
-    email = email_field(_l("E-mail address"))
+    email = email_field(_l("E-mail address"), autocomplete="username")
     password = PasswordField(
         _l("Password"),
         validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG)],

@@ -20,12 +20,12 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def email_field(label, **kwargs) -> StringField:
+def email_field(label, autocomplete: str = "email", **kwargs) -> StringField:
     return StringField(
         label,
         validators=[Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
         filters=[strip],
-        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
+        render_kw={"autocomplete": autocomplete, "type": "email", "inputmode": "email"},
         **kwargs,
     )
 

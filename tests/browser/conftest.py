@@ -46,7 +46,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
 
 
@@ -123,10 +123,6 @@ class ConsoleLog:
     @property
     def csp_violations(self) -> list[str]:
         return [m for m in self.messages if any(k in m.lower() for k in CSP_MARKERS)]
-
-    @property
-    def errors(self) -> list[str]:
-        return [m for m in self.messages if m.startswith("error:")]
 
 
 @pytest.fixture
