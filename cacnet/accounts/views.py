@@ -31,9 +31,9 @@ from cacnet.accounts.forms import (
 )
 from cacnet.accounts.models import Invitation, User, UserRole
 from cacnet.core.db import db, utcnow
-from cacnet.core.errors import PermissionDenied, ServiceError
+from cacnet.core.errors import ServiceError
 from cacnet.core.security import is_safe_redirect
-from cacnet.core.web import city_member_required
+from cacnet.core.web import city_member_required, show_service_error
 from cacnet.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
@@ -46,14 +46,6 @@ def _failed(response) -> bool:
 
 def _form_email_key() -> str:
     return "account:" + services.normalise_email(request.form.get("email", ""))
-
-
-def _apply_form_error(form, error: ServiceError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(str(error.message), "error")
 
 
 def _landing_for(user: User) -> str:
@@ -150,8 +142,7 @@ def reset_password(token: str):
         try:
             services.reset_password(token, form.password.data)
         except ServiceError as error:
-            db.session.rollback()
-            _apply_form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             logout_user()
@@ -172,8 +163,7 @@ def account():
                 current_user, name=form.name.data, title=form.title.data, locale=form.locale.data
             )
         except ServiceError as error:
-            db.session.rollback()
-            _apply_form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             session["locale"] = current_user.locale
@@ -195,8 +185,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except ServiceError as error:
-            db.session.rollback()
-            _apply_form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             # The session version changed: sign in again here, keeping this device signed in.
@@ -217,8 +206,7 @@ def city_team():
                 current_user, form.email.data, UserRole(form.role.data), form.locale.data
             )
         except ServiceError as error:
-            db.session.rollback()
-            _apply_form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(_("We have sent an invitation to %(email)s.", email=invitation.email), "success")
@@ -260,10 +248,7 @@ def revoke_invitation(invitation_id: int):
     try:
         services.revoke_invitation(current_user, invitation)
     except ServiceError as error:
-        db.session.rollback()
-        if isinstance(error, PermissionDenied):
-            raise
-        flash(str(error.message), "error")
+        show_service_error(None, error)
     else:
         db.session.commit()
         flash(_("The invitation has been withdrawn."), "success")
@@ -289,8 +274,7 @@ def accept_invitation(token: str):
                 locale=invitation.locale,
             )
         except ServiceError as error:
-            db.session.rollback()
-            _apply_form_error(form, error)
+            show_service_error(form, error)
         else:
             _start_session(user, remember=False)
             db.session.commit()

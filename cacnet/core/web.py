@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
+from cacnet.core.db import db
+from cacnet.core.errors import PermissionDenied, ServiceError
 from cacnet.core.i18n import LANGUAGE_NAMES, country_name, current_language
 
 
@@ -40,6 +42,19 @@ def city_member_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def show_service_error(form, error: ServiceError) -> None:
+    """Put a refused request's message on its form field (or flash it); a permission refusal is
+    not a form problem, so it propagates and the visitor gets the 403 page."""
+    db.session.rollback()
+    if isinstance(error, PermissionDenied):
+        raise error
+    field = getattr(form, error.field, None) if (form is not None and error.field) else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(str(error.message), "error")
 
 
 def redirect_back(default_endpoint: str, **values):

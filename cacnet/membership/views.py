@@ -26,10 +26,10 @@ from cacnet.accounts.forms import ConfirmForm, ReasonForm, SignatoryGrantForm
 from cacnet.accounts.models import User
 from cacnet.core.audit import AuditEvent
 from cacnet.core.db import db
-from cacnet.core.errors import PermissionDenied, ServiceError
+from cacnet.core.errors import ServiceError
 from cacnet.core.i18n import current_language
 from cacnet.core.uploads import stored_path
-from cacnet.core.web import staff_required
+from cacnet.core.web import show_service_error, staff_required
 from cacnet.extensions import limiter
 from cacnet.membership import services
 from cacnet.membership.forms import ApplicationForm, DecisionForm, QueueFilterForm
@@ -38,14 +38,6 @@ from cacnet.membership.models import TRANSITIONS, Membership, MembershipState
 bp = Blueprint("membership", __name__)
 
 PAGE_SIZE = 50
-
-
-def _show_error(form, error: ServiceError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(str(error.message), "error")
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -94,8 +86,7 @@ def apply():
         try:
             membership = services.submit_application(data, applicant, current_language())
         except ServiceError as error:
-            db.session.rollback()
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             if membership is not None and membership.state == MembershipState.SUBMITTED:
@@ -123,8 +114,7 @@ def confirm(token: str):
         try:
             membership = services.confirm_application(token)
         except ServiceError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
+            show_service_error(None, error)
         else:
             db.session.commit()
             return render_template("membership/confirmed.html", membership=membership)
@@ -140,12 +130,8 @@ def resend_verification(uuid: str):
         abort(400)
     try:
         services.resend_verification(current_user, _get_membership(uuid))
-    except PermissionDenied:
-        db.session.rollback()
-        raise
     except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        show_service_error(None, error)
     else:
         db.session.commit()
         flash(_("We have sent you a new confirmation link."), "success")
@@ -242,12 +228,8 @@ def decide(uuid: str, action: str):
     try:
         services.ACTIONS[action](current_user, membership, form.reason.data or "")
         db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        raise
     except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        show_service_error(None, error)
     except StaleDataError:
         # Another officer changed this application between our read and our write.
         db.session.rollback()
@@ -291,8 +273,7 @@ def grant_signatory(user_id: int):
             db.session.commit()
             flash(_("%(name)s may now sign for the city.", name=user.name), "success")
         except ServiceError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
+            show_service_error(None, error)
     else:
         flash(_("Describe the evidence of signing authority."), "error")
     return _back_to_city(user)
@@ -309,8 +290,7 @@ def revoke_signatory(user_id: int):
             db.session.commit()
             flash(_("Signing authority revoked."), "success")
         except ServiceError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
+            show_service_error(None, error)
     else:
         flash(_("Give a reason."), "error")
     return _back_to_city(user)

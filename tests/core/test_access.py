@@ -22,6 +22,7 @@ PROTECTED = [
     ("GET", "/account/", SIGNED_IN),
     ("GET", "/account/password", SIGNED_IN),
     ("GET", "/account/city", CITY),
+    ("POST", "/account/city", {"city_admin"}),
     ("POST", "/account/invitations/revoke", {"city_admin"}),
     ("GET", "/secretariat/", STAFF),
     ("GET", "/secretariat/audit", STAFF),

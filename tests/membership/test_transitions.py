@@ -211,7 +211,7 @@ def test_a_suspended_citys_delegates_sign_in_but_cannot_act(
     response = submit(
         client, "/account/city", {"email": "new@hanoi.example", "role": "delegate", "locale": "en"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 403
     assert "not active" in response.get_data(as_text=True)
     with app.app_context():
         from cacnet.accounts.models import Invitation
