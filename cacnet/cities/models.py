@@ -1,10 +1,25 @@
 from __future__ import annotations
 
+import enum
+
 from slugify import slugify
-from sqlalchemy import CheckConstraint, Integer, String, or_
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cacnet.core.db import TimestampMixin, UUIDMixin, db
+from cacnet.core.db import TimestampMixin, UUIDMixin, db, str_enum
+from cacnet.core.text import search_key
 
 
 class City(UUIDMixin, TimestampMixin, db.Model):
@@ -13,8 +28,20 @@ class City(UUIDMixin, TimestampMixin, db.Model):
 
     __tablename__ = "cities"
     __table_args__ = (
-        CheckConstraint("population IS NULL OR population >= 0", name="population_positive"),
+        CheckConstraint(
+            "population IS NULL OR (population >= 0 AND population <= 100000000)",
+            name="population_range",
+        ),
         CheckConstraint("length(country_code) = 2", name="country_code_alpha2"),
+        CheckConstraint(
+            "latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"
+        ),
+        CheckConstraint(
+            "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"
+        ),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
+        Index("ix_cities_name_en", "name_en"),
+        Index("ix_cities_search_text", "search_text"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -25,6 +52,21 @@ class City(UUIDMixin, TimestampMixin, db.Model):
     region: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     population: Mapped[int | None] = mapped_column(Integer, nullable=True)
     website: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    latitude: Mapped[float | None] = mapped_column(Numeric(8, 5, asdecimal=False), nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Numeric(8, 5, asdecimal=False), nullable=True)
+    mayor_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    mayor_title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    response_page: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    logo_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set when the secretariat merged this duplicate into another city; its page then redirects.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cities.id", ondelete="SET NULL"), nullable=True
+    )
+    # Both names folded (no accents, no case) for search in any script; kept by the model.
+    search_text: Mapped[str] = mapped_column(String(420), nullable=False, default="")
 
     users = relationship("User", back_populates="city", foreign_keys="User.city_id")
     memberships = relationship(
@@ -35,6 +77,12 @@ class City(UUIDMixin, TimestampMixin, db.Model):
         primaryjoin=lambda: _active_membership_join(),
         viewonly=True,
         uselist=False,
+    )
+    contacts = relationship(
+        "Contact",
+        back_populates="city",
+        order_by="Contact.position",
+        cascade="all, delete-orphan",
     )
 
     def __repr__(self) -> str:
@@ -58,6 +106,16 @@ class City(UUIDMixin, TimestampMixin, db.Model):
             return self.active_membership.state
         return MembershipState.WITHDRAWN
 
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+@db.event.listens_for(City, "before_insert")
+@db.event.listens_for(City, "before_update")
+def _refresh_search_text(mapper, connection, city: City) -> None:
+    city.search_text = search_key(city.name_en, city.name_local)[:420]
+
 
 def _active_membership_join():
     from cacnet.membership.models import CURRENT_MEMBER_STATES, Membership
@@ -71,3 +129,61 @@ def make_slug(name_en: str, country_code: str) -> str:
     """A stable slug from the English name and the country, e.g. ``seoul-kr``."""
     base = slugify(name_en, max_length=100) or "city"
     return f"{base}-{country_code.lower()}"
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    MEMBERS = "members"
+    SECRETARIAT = "secretariat"
+
+
+class ContactArea(enum.StrEnum):
+    HEALTH = "health"
+    QUARANTINE = "quarantine"
+    SUPPLIES = "supplies"
+    TRANSPORT = "transport"
+    COMMUNICATIONS = "communications"
+    OTHER = "other"
+
+
+class Contact(TimestampMixin, db.Model):
+    """A focal point of a city: who to call about what, seen by whom."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("phone = '' OR phone LIKE '+%'", name="phone_e164"),
+        # One primary focal point per city.
+        Index(
+            "uq_contacts_primary_city",
+            "city_id",
+            unique=True,
+            sqlite_where=text("is_primary"),
+            postgresql_where=text("is_primary"),
+        ),
+        Index("ix_contacts_city_position", "city_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("cities.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    department: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    phone: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    area: Mapped[ContactArea] = mapped_column(
+        str_enum(ContactArea, "area"), nullable=False, default=ContactArea.HEALTH
+    )
+    visibility: Mapped[Visibility] = mapped_column(
+        str_enum(Visibility, "visibility"), nullable=False, default=Visibility.MEMBERS
+    )
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    city = relationship("City", back_populates="contacts")
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.name}>"
