@@ -100,9 +100,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from cacnet.accounts.views import bp as accounts_bp
+    from cacnet.cities.views import bp as cities_bp
     from cacnet.core.views import bp as core_bp
     from cacnet.membership.views import bp as membership_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(membership_bp)
+    app.register_blueprint(cities_bp)

@@ -64,3 +64,18 @@ def country_choices(language: str | None = None) -> list[tuple[str, str]]:
 
 def is_country_code(code: str) -> bool:
     return code in _country_codes()
+
+
+@cache
+def _language_translation(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso639-3", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def language_name(code: str, language: str | None = None) -> str:
+    """The name of an ISO 639-1 language in the viewer's language (e.g. ko -> 한국어 / Korean)."""
+    entry = pycountry.languages.get(alpha_2=code)
+    if entry is None:
+        return code
+    return _language_translation(language or current_language()).gettext(entry.name)
