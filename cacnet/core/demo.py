@@ -90,6 +90,133 @@ def _apply(row) -> Membership:
     return membership.submit_application(data, applicant, locale)
 
 
+# Focal points for the demo: (city, name, title, department, phone, area, visibility, primary)
+DEMO_CONTACTS = [
+    (
+        "Seoul",
+        "Na Baek-ju",
+        "Director-General",
+        "Citizens' Health Bureau",
+        "+82 2 2133 7500",
+        "health",
+        "public",
+        True,
+    ),
+    (
+        "Seoul",
+        "Park Ji-hoon",
+        "Team Leader",
+        "Quarantine Support",
+        "+82 2 2133 7600",
+        "quarantine",
+        "members",
+        False,
+    ),
+    (
+        "Seoul",
+        "Choi Yuna",
+        "Liaison Officer",
+        "International Relations",
+        "+82 2 2133 5200",
+        "communications",
+        "secretariat",
+        False,
+    ),
+    (
+        "London",
+        "Amelia Hughes",
+        "Director of Public Health",
+        "Greater London Authority",
+        "+44 20 7983 4000",
+        "health",
+        "public",
+        True,
+    ),
+    (
+        "Jakarta",
+        "Dewi Lestari",
+        "Head of Health Office",
+        "Dinas Kesehatan",
+        "+62 21 4287 0000",
+        "health",
+        "public",
+        True,
+    ),
+    (
+        "Hanoi",
+        "Nguyen Van An",
+        "Deputy Director",
+        "Department of Health",
+        "+84 24 3998 5765",
+        "health",
+        "members",
+        True,
+    ),
+    (
+        "Toronto",
+        "Sarah Chen",
+        "Associate Medical Officer",
+        "Toronto Public Health",
+        "+1 416 338 7600",
+        "health",
+        "public",
+        True,
+    ),
+]
+
+
+def _profile(officer: User, row) -> None:
+    """Coordinates and time zone from the offline gazetteer, and a few focal points."""
+    from cacnet.cities import services as cities
+
+    name_en, _, country = row[0], row[1], row[2]
+    city = db.session.scalar(select(City).where(City.slug == make_slug(name_en, country)))
+    if city is None:
+        return
+    if city.latitude is None:
+        found = cities.lookup_coordinates(name_en, country)
+        if found:
+            data = cities.ProfileData(
+                name_en=city.name_en,
+                name_local=city.name_local,
+                country_code=city.country_code,
+                region=city.region,
+                population=city.population,
+                website=city.website,
+                latitude=found["latitude"],
+                longitude=found["longitude"],
+                timezone=found["timezone"],
+                description=f"{city.name_en} is a founding member of the Cities Alliance Against Pandemic.",
+                languages=["en"]
+                if country in ("GB", "US", "CA")
+                else ["en", _local_language(country)],
+            )
+            cities.update_profile(officer, city, data)
+    if not city.contacts:
+        for c_city, name, title, dept, phone, area, visibility, primary in DEMO_CONTACTS:
+            if c_city == name_en:
+                cities.add_contact(
+                    officer,
+                    city,
+                    cities.ContactData(
+                        name=name,
+                        title=title,
+                        department=dept,
+                        phone=phone,
+                        area=area,
+                        visibility=visibility,
+                        is_primary=primary,
+                        email=f"{name.lower().replace(' ', '.')}@{name_en.lower().replace(' ', '')}.example",
+                    ),
+                )
+
+
+def _local_language(country: str) -> str:
+    return {"KR": "ko", "ID": "id", "RU": "ru", "IN": "hi", "HU": "hu", "VN": "vi"}.get(
+        country, "en"
+    )
+
+
 def seed_demo() -> Iterator[str]:
     app = current_app._get_current_object()
     with app.test_request_context(base_url=app.config["BASE_URL"]):
@@ -103,6 +230,9 @@ def seed_demo() -> Iterator[str]:
                 membership.approve(secretariat, application)
         _apply(PENDING_CITY)
         db.session.flush()
+
+        for row in FOUNDING_CITIES:
+            _profile(secretariat, row)
 
         seoul = db.session.scalar(select(City).where(City.slug == make_slug("Seoul", "KR")))
         if _user("seoul.delegate@cities.example") is None:
