@@ -30,9 +30,13 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
-@bp.post("/language/<code>")
+@bp.get("/language/<code>")
 def set_language(code: str):
-    """Remember the chosen language for this visitor and, when signed in, on the account."""
+    """Remember the chosen language for this visitor and, when signed in, on the account.
+
+    A GET, without a CSRF token: choosing a language is harmless, and a token in every page's
+    header would give every anonymous visitor a session cookie and make public pages uncacheable.
+    """
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
         if current_user.is_authenticated and current_user.locale != code:

@@ -5,7 +5,6 @@ from sqlalchemy import text
 
 from cacnet import create_app
 from cacnet.core.db import db
-from tests.conftest import submit
 
 
 def test_healthz_reports_database_ok(client):
@@ -84,7 +83,7 @@ def test_korean_chosen_by_the_browser_and_by_the_switcher(client):
     html = client.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9"}).get_data(as_text=True)
     assert 'lang="ko"' in html
     assert "감염병 대응 도시연대" in html
-    submit(client, "/language/en", {"next": "/"}, page="/")
+    client.get("/language/en?next=/")
     html = client.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9"}).get_data(as_text=True)
     assert 'lang="en"' in html
 
@@ -96,7 +95,7 @@ def test_error_pages_are_translated(client):
 
 
 def test_language_switch_refuses_a_foreign_next(client):
-    response = submit(client, "/language/ko", {"next": "https://evil.example/"}, page="/")
+    response = client.get("/language/ko?next=https://evil.example/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
@@ -132,3 +131,10 @@ def test_database_constraint_refuses_uppercase_email(app):
         db.session.commit()
     with app.app_context():
         db.session.rollback()
+
+
+def test_anonymous_public_pages_set_no_session_cookie(client):
+    """Public pages stay cacheable: no cookie until a form or a sign-in needs one."""
+    for path in ("/", "/cities/", "/healthz"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
