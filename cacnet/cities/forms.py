@@ -18,7 +18,7 @@ from cacnet.accounts.forms import REQUIRED
 from cacnet.cities.models import ContactArea, Visibility
 from cacnet.cities.regions import MACRO_REGIONS
 from cacnet.cities.services import PAGE_SIZES, language_codes, timezones
-from cacnet.core.forms import email_field, http_url, plain_text, strip
+from cacnet.core.forms import CachedSelect, email_field, http_url, plain_text, strip
 from cacnet.core.i18n import country_choices, language_name
 
 AREA_LABELS = {
@@ -50,7 +50,9 @@ def _language_choices():
 class CityProfileForm(FlaskForm):
     name_en = _text(_l("City name in English"), required=True)
     name_local = _text(_l("City name in the local language"))
-    country_code = SelectField(_l("Country"), validators=[DataRequired(REQUIRED)])
+    country_code = SelectField(
+        _l("Country"), validators=[DataRequired(REQUIRED)], widget=CachedSelect()
+    )
     region = _text(_l("Region, province or state"))
     population = IntegerField(
         _l("Population"),
@@ -88,9 +90,12 @@ class CityProfileForm(FlaskForm):
         render_kw={"rows": 6},
     )
     languages = SelectMultipleField(
-        _l("Languages spoken by the team"), validators=[Optional()], render_kw={"size": 6}
+        _l("Languages spoken by the team"),
+        validators=[Optional()],
+        render_kw={"size": 6},
+        widget=CachedSelect(multiple=True),
     )
-    timezone = SelectField(_l("Time zone"), validators=[Optional()])
+    timezone = SelectField(_l("Time zone"), validators=[Optional()], widget=CachedSelect())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,7 +126,12 @@ class ContactForm(FlaskForm):
         ),
         render_kw={"type": "tel", "autocomplete": "tel"},
     )
-    languages = SelectMultipleField(_l("Languages"), validators=[Optional()], render_kw={"size": 5})
+    languages = SelectMultipleField(
+        _l("Languages"),
+        validators=[Optional()],
+        render_kw={"size": 5},
+        widget=CachedSelect(multiple=True),
+    )
     area = SelectField(
         _l("Area of responsibility"), choices=[(a.value, label) for a, label in AREA_LABELS.items()]
     )
@@ -143,7 +153,7 @@ class DirectoryFilterForm(FlaskForm):
         csrf = False  # a GET search form changes nothing
 
     q = StringField(_l("Search by name"), validators=[Optional(), Length(max=200)], filters=[strip])
-    country = SelectField(_l("Country"), validators=[Optional()])
+    country = SelectField(_l("Country"), validators=[Optional()], widget=CachedSelect())
     region = SelectField(_l("Region"), validators=[Optional()])
     status = SelectField(_l("Membership"), validators=[Optional()])
     sort = SelectField(

@@ -40,7 +40,8 @@ class City(UUIDMixin, TimestampMixin, db.Model):
             "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"
         ),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
-        Index("ix_cities_name_en", "name_en"),
+        # Name order with the id tie-break: the directory walks it for its first pages.
+        Index("ix_cities_name_en_id", "name_en", "id"),
         Index("ix_cities_search_text", "search_text"),
     )
 

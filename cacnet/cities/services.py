@@ -439,21 +439,24 @@ def directory_select(viewer, query: DirectoryQuery):
     from cacnet.core.text import search_key
     from cacnet.membership.models import CURRENT_MEMBER_STATES, Membership, MembershipState
 
-    current = (
-        select(Membership.state)
-        .where(Membership.city_id == City.id, Membership.state.in_(CURRENT_MEMBER_STATES))
-        .correlate(City)
-        .scalar_subquery()
-    )
+    def member_in(*states):
+        # EXISTS, not a correlated scalar: PostgreSQL turns it into a semi-join on the partial
+        # unique index of current memberships, and can walk ix_cities_name_en for the first page.
+        return (
+            select(Membership.id)
+            .where(Membership.city_id == City.id, Membership.state.in_(states))
+            .exists()
+        )
+
     allowed = public_statuses(viewer)
     status = query.status if query.status in {s.value for s in allowed} else ""
     stmt = select(City).where(City.merged_into_id.is_(None))
     if status == MembershipState.WITHDRAWN.value:
-        stmt = stmt.where(current.is_(None))
+        stmt = stmt.where(~member_in(*CURRENT_MEMBER_STATES))
     elif status:
-        stmt = stmt.where(current == MembershipState(status))
+        stmt = stmt.where(member_in(MembershipState(status)))
     else:  # current members; the public sees a suspended city as a member
-        stmt = stmt.where(current.is_not(None))
+        stmt = stmt.where(member_in(*CURRENT_MEMBER_STATES))
     if query.q:
         stmt = stmt.where(City.search_text.contains(search_key(query.q), autoescape=True))
     if query.country and is_country_code(query.country):

@@ -7,7 +7,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from cacnet.accounts.forms import REQUIRED, name_field, new_password_fields
-from cacnet.core.forms import email_field, http_url, plain_text, strip
+from cacnet.core.forms import CachedSelect, email_field, http_url, plain_text, strip
 from cacnet.core.i18n import country_choices
 from cacnet.membership.models import MembershipState
 
@@ -24,7 +24,9 @@ class ApplicationForm(FlaskForm):
         filters=[strip],
         description=_l("For example 서울특별시 or Москва."),
     )
-    country_code = SelectField(_l("Country"), validators=[DataRequired(REQUIRED)])
+    country_code = SelectField(
+        _l("Country"), validators=[DataRequired(REQUIRED)], widget=CachedSelect()
+    )
     region = StringField(
         _l("Region, province or state"),
         validators=[Optional(), Length(max=200), plain_text],
@@ -75,7 +77,7 @@ class QueueFilterForm(FlaskForm):
         csrf = False  # a GET search form changes nothing
 
     state = SelectField(_l("State"), validators=[Optional()], default="submitted")
-    country = SelectField(_l("Country"), validators=[Optional()])
+    country = SelectField(_l("Country"), validators=[Optional()], widget=CachedSelect())
     submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
     submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
     q = StringField(

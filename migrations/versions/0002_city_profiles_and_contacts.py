@@ -72,7 +72,7 @@ def upgrade():
             batch_op.f("fk_cities_merged_into_id_cities"), "cities", ["merged_into_id"], ["id"],
             ondelete="SET NULL",
         )
-        batch_op.create_index("ix_cities_name_en", ["name_en"], unique=False)
+        batch_op.create_index("ix_cities_name_en_id", ["name_en", "id"], unique=False)
         batch_op.create_index("ix_cities_search_text", ["search_text"], unique=False)
         batch_op.drop_constraint(op.f("ck_cities_population_positive"), type_="check")
         batch_op.create_check_constraint(
@@ -105,7 +105,7 @@ def downgrade():
         batch_op.drop_constraint(op.f("ck_cities_population_range"), type_="check")
         batch_op.create_check_constraint("population_positive", "population IS NULL OR population >= 0")
         batch_op.drop_index("ix_cities_search_text")
-        batch_op.drop_index("ix_cities_name_en")
+        batch_op.drop_index("ix_cities_name_en_id")
         batch_op.drop_constraint(batch_op.f("fk_cities_merged_into_id_cities"), type_="foreignkey")
         for name in ("merged_into_id", "search_text", "logo_sha256", "languages", *reversed(CITY_TEXT_COLUMNS),
                      "longitude", "latitude"):

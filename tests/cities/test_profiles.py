@@ -157,7 +157,7 @@ def test_only_the_citys_admins_and_the_secretariat_may_edit(
             membership.suspend(officer, m, "Dues unpaid")
             db.session.commit()
         login(client, seoul["admin"])
-    token = csrf_token(client.get("/").get_data(as_text=True))
+    token = csrf_token(client.get("/auth/reset").get_data(as_text=True))
     before = _city(app, seoul["id"]).updated_at
     for method, url in EDIT_URLS:
         if method == "GET":

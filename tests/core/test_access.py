@@ -102,7 +102,7 @@ def world(app, client, create_member_city, create_user, secretariat, outbox):
 def test_every_protected_url_for_every_role(app, client, world, role):
     if role != "anonymous":
         assert login(client, world["emails"][role]).status_code == 302
-    token = csrf_token(client.get("/").get_data(as_text=True))
+    token = csrf_token(client.get("/auth/reset").get_data(as_text=True))
     for method, template, allowed in PROTECTED:
         url = template.format(**world).replace(
             "/account/invitations/revoke",

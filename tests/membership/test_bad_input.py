@@ -285,7 +285,7 @@ def test_unknown_ids_are_404_not_500(client, secretariat):
         ).status_code
         == 404
     )
-    token = csrf_token(client.get("/").get_data(as_text=True))
+    token = csrf_token(client.get("/auth/reset").get_data(as_text=True))
     assert (
         client.post("/secretariat/users/999999/signatory", data={"csrf_token": token}).status_code
         == 404

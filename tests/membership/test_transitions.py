@@ -119,7 +119,7 @@ def test_only_the_secretariat_decides(
         create_user(email, role="admin")
     if email:
         login(client, email)
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/auth/reset").get_data(as_text=True)
     from tests.conftest import csrf_token
 
     response = client.post(
