@@ -100,6 +100,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from cacnet.accounts.views import bp as accounts_bp
+    from cacnet.cities.admin_views import bp as cities_admin_bp
     from cacnet.cities.views import bp as cities_bp
     from cacnet.core.views import bp as core_bp
     from cacnet.membership.views import bp as membership_bp
@@ -107,4 +108,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(membership_bp)
+    app.register_blueprint(cities_admin_bp)
     app.register_blueprint(cities_bp)

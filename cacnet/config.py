@@ -50,6 +50,9 @@ class Defaults:
     EMAIL_TOKEN_HOURS = 72
     RESET_TOKEN_HOURS = 2
     INVITATION_DAYS = 14
+    # City imports are checked and written by a background thread; True runs that work inline,
+    # right after the commit that starts it (tests).
+    CITY_IMPORT_SYNC = False
 
 
 _ENV_STRINGS = (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from cacnet.accounts import services as accounts
@@ -21,6 +21,7 @@ from cacnet.core.i18n import is_country_code
 from cacnet.core.mail import queue_mail
 from cacnet.core.permissions import require_secretariat
 from cacnet.membership.models import (
+    CURRENT_MEMBER_STATES,
     OPEN_STATES,
     TRANSITIONS,
     Membership,
@@ -318,6 +319,51 @@ def approve(actor: User, membership: Membership, reason: str = "") -> City:
         login_link=url_for("accounts.login", _external=True),
     )
     return city
+
+
+def record_membership(actor: User, city: City) -> Membership:
+    """Record that ``city`` is a current member on the secretariat's word, with no application
+    (cities imported into the directory): an approved membership that ``actor`` applied for and
+    decided now. No e-mail: the city has no account yet. Refused if the city is a member already or
+    an application under its name is open (the database refuses that too)."""
+    require_secretariat(actor)
+    clash = and_(
+        Membership.city_name_key == city_name_key(city.name_en),
+        Membership.country_code == city.country_code,
+        Membership.state.in_(OPEN_STATES),
+    )
+    if city.id is not None:
+        current = and_(Membership.city_id == city.id, Membership.state.in_(CURRENT_MEMBER_STATES))
+        clash = or_(clash, current)
+    if db.session.scalar(select(Membership.id).where(clash).limit(1)) is not None:
+        raise StateConflict(_l("This city has already applied or is already a member."))
+    now = utcnow()
+    membership = Membership(
+        state=MembershipState.APPROVED,
+        city_name_en=city.name_en,
+        city_name_local=city.name_local or "",
+        city_name_key=city_name_key(city.name_en),
+        country_code=city.country_code,
+        region=city.region or "",
+        population=city.population,
+        website=city.website or "",
+        applicant_id=actor.id,
+        submitted_at=now,
+        decided_at=now,
+        decided_by_id=actor.id,
+        city=city,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    db.session.expire(city, ["active_membership"])
+    audit.record(
+        "membership_recorded",
+        membership,
+        actor=actor,
+        to_state=MembershipState.APPROVED,
+        details={"city": city.slug, "country": city.country_code},
+    )
+    return membership
 
 
 def reject(actor: User, membership: Membership, reason: str) -> None:
