@@ -20,6 +20,7 @@ import pycountry
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, or_, select, true, update
+from sqlalchemy.orm import aliased
 
 from cacnet.cities.models import City, Contact, ContactArea, Visibility
 from cacnet.core import audit, uploads
@@ -442,9 +443,11 @@ def directory_select(viewer, query: DirectoryQuery):
     def member_in(*states):
         # EXISTS, not a correlated scalar: PostgreSQL turns it into a semi-join on the partial
         # unique index of current memberships, and can walk ix_cities_name_en for the first page.
+        current = aliased(Membership)  # its own name: callers may join Membership too
         return (
-            select(Membership.id)
-            .where(Membership.city_id == City.id, Membership.state.in_(states))
+            select(current.id)
+            .where(current.city_id == City.id, current.state.in_(states))
+            .correlate(City)
             .exists()
         )
 

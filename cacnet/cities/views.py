@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -319,3 +320,101 @@ def _template_helpers():
         "language_names": language_names,
         "phone_display": phone_display,
     }
+
+
+# --- the map and GeoJSON -----------------------------------------------------------------------
+
+
+def _query_from_args() -> services.DirectoryQuery:
+    """The directory's filters from the query string, for the map and the GeoJSON."""
+    args = request.args
+    return services.DirectoryQuery(
+        q=(args.get("q") or "")[:200],
+        country=(args.get("country") or "")[:2],
+        region=args.get("region") if args.get("region") in MACRO_REGIONS else "",
+        status=args.get("status") or "",
+    )
+
+
+MAP_COLUMNS = (City.id, City.slug, City.name_en, City.name_local, City.country_code,
+               City.latitude, City.longitude)  # fmt: skip
+LIST_UNDER_MAP = 300
+
+
+@bp.get("/cities/map")
+def map_page():
+    from sqlalchemy.orm import load_only
+
+    from cacnet.cities.map import HEIGHT, WIDTH, map_points
+
+    query = _query_from_args()
+    stmt = services.directory_select(current_user, query).options(load_only(*MAP_COLUMNS[1:]))
+    points = map_points(db.session.scalars(stmt))
+    return render_template(
+        "cities/map.html",
+        points=points,
+        width=WIDTH,
+        height=HEIGHT,
+        list_limit=LIST_UNDER_MAP,
+        directory_url=url_for("cities.directory", **request.args.to_dict(flat=True)),
+    )
+
+
+@bp.get("/cities.geojson")
+def geojson():
+    """The cities the directory's filters find, with coordinates, as RFC 7946 GeoJSON; each with
+    the contacts this viewer may see. Two queries whatever the number of cities."""
+    from cacnet.membership.models import CURRENT_MEMBER_STATES, Membership, MembershipState
+
+    query = _query_from_args()
+    filtered = services.directory_select(current_user, query).where(City.latitude.is_not(None))
+    ids = filtered.with_only_columns(City.id).order_by(None).scalar_subquery()
+    rows = db.session.execute(
+        filtered.with_only_columns(*MAP_COLUMNS, City.population, Membership.state).outerjoin(
+            Membership,
+            (Membership.city_id == City.id) & Membership.state.in_(CURRENT_MEMBER_STATES),
+        )
+    ).all()
+    contacts: dict[int, list[dict]] = {}
+    for contact in db.session.scalars(
+        select(Contact)
+        .where(Contact.city_id.in_(ids), services.contact_visibility(current_user))
+        .order_by(Contact.city_id, Contact.position, Contact.id)
+    ):
+        contacts.setdefault(contact.city_id, []).append(
+            {
+                "name": contact.name,
+                "title": contact.title,
+                "department": contact.department,
+                "email": contact.email,
+                "phone": contact.phone,
+                "area": contact.area.value,
+                "languages": contact.languages,
+                "primary": contact.is_primary,
+            }
+        )
+    sees_suspension = MembershipState.SUSPENDED in services.public_statuses(current_user)
+    features = []
+    for row in rows:
+        state = row.state or MembershipState.WITHDRAWN
+        if state == MembershipState.SUSPENDED and not sees_suspension:
+            state = MembershipState.APPROVED
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [row.longitude, row.latitude]},
+                "properties": {
+                    "slug": row.slug,
+                    "name": row.name_en,
+                    "name_local": row.name_local,
+                    "country": row.country_code,
+                    "population": row.population,
+                    "status": MembershipState(state).value,
+                    "url": url_for("cities.city_page", slug=row.slug, _external=True),
+                    "contacts": contacts.get(row.id, []),
+                },
+            }
+        )
+    response = jsonify({"type": "FeatureCollection", "features": features})
+    response.mimetype = "application/geo+json"
+    return response
