@@ -42,7 +42,14 @@ class City(UUIDMixin, TimestampMixin, db.Model):
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
         # Name order with the id tie-break: the directory walks it for its first pages.
         Index("ix_cities_name_en_id", "name_en", "id"),
-        Index("ix_cities_search_text", "search_text"),
+        # Search is a substring match (LIKE '%…%'): on PostgreSQL a trigram GIN index serves it
+        # (the pg_trgm extension, created by migration 0004); elsewhere this is a plain index.
+        Index(
+            "ix_cities_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
