@@ -430,6 +430,29 @@ class DirectoryQuery:
     per_page: int = 20
 
 
+@cache
+def _member_in(states: tuple) -> object:
+    """EXISTS a membership of the city in one of ``states``.
+
+    EXISTS rather than a correlated scalar: PostgreSQL turns it into a semi-join on the partial
+    unique index of current memberships and can walk ix_cities_name_en_id for the first page.
+    Built once per set of states (SQL expressions are immutable and reusable).
+    """
+    from cacnet.membership.models import Membership
+
+    current = aliased(Membership)  # its own name: callers may join Membership too
+    return (
+        select(current.id)
+        .where(current.city_id == City.id, current.state.in_(states))
+        .correlate(City)
+        .exists()
+    )
+
+
+def member_in(*states):
+    return _member_in(tuple(states))
+
+
 def directory_select(viewer, query: DirectoryQuery):
     """The cities a directory search finds, filtered and sorted, for ``viewer``.
 
@@ -438,18 +461,7 @@ def directory_select(viewer, query: DirectoryQuery):
     """
     from cacnet.cities.regions import countries_in
     from cacnet.core.text import search_key
-    from cacnet.membership.models import CURRENT_MEMBER_STATES, Membership, MembershipState
-
-    def member_in(*states):
-        # EXISTS, not a correlated scalar: PostgreSQL turns it into a semi-join on the partial
-        # unique index of current memberships, and can walk ix_cities_name_en for the first page.
-        current = aliased(Membership)  # its own name: callers may join Membership too
-        return (
-            select(current.id)
-            .where(current.city_id == City.id, current.state.in_(states))
-            .correlate(City)
-            .exists()
-        )
+    from cacnet.membership.models import CURRENT_MEMBER_STATES, MembershipState
 
     allowed = public_statuses(viewer)
     status = query.status if query.status in {s.value for s in allowed} else ""

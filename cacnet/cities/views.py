@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -14,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -279,22 +281,27 @@ def contact_action(slug: str, contact_id: int, action: str):
     return redirect(url_for("cities.contacts", slug=city.slug))
 
 
+BADGE_LABELS = {
+    "approved": _l("Member"),
+    "suspended": _l("Suspended"),
+    "withdrawn": _l("Former member"),
+}
+
+
 def membership_badge(city: City) -> Markup:
     """The city's membership as a badge; the public sees a suspended city simply as a member."""
-    from cacnet.membership.models import MembershipState
+    state = city.membership_state.value
+    if state == "suspended" and not _sees_suspension():
+        state = "approved"
+    return Markup('<span class="badge state-{}">{}</span>').format(state, BADGE_LABELS[state])
 
-    state = city.membership_state
-    if (
-        state == MembershipState.SUSPENDED
-        and MembershipState.SUSPENDED not in services.public_statuses(current_user)
-    ):
-        state = MembershipState.APPROVED
-    labels = {
-        MembershipState.APPROVED: _("Member"),
-        MembershipState.SUSPENDED: _("Suspended"),
-        MembershipState.WITHDRAWN: _("Former member"),
-    }
-    return Markup('<span class="badge state-{}">{}</span>').format(state.value, labels[state])
+
+def _sees_suspension() -> bool:
+    if "sees_suspension" not in g:
+        from cacnet.membership.models import MembershipState
+
+        g.sees_suspension = MembershipState.SUSPENDED in services.public_statuses(current_user)
+    return g.sees_suspension
 
 
 def phone_display(e164: str) -> str:

@@ -56,10 +56,13 @@ def _country_codes() -> tuple[str, ...]:
 
 def country_choices(language: str | None = None) -> list[tuple[str, str]]:
     """ISO 3166-1 countries as (alpha-2, localised name), sorted by name in that language."""
-    lang = language or current_language()
-    return sorted(
-        ((code, country_name(code, lang)) for code in _country_codes()), key=lambda c: c[1]
-    )
+    return list(_sorted_countries(language or current_language()))
+
+
+@cache
+def _sorted_countries(language: str) -> tuple[tuple[str, str], ...]:
+    named = ((code, country_name(code, language)) for code in _country_codes())
+    return tuple(sorted(named, key=lambda c: c[1]))
 
 
 def is_country_code(code: str) -> bool:
