@@ -131,6 +131,11 @@ EDIT_URLS = [
     ("POST", "/cities/seoul-kr/logo/delete"),
     ("GET", "/cities/seoul-kr/contacts"),
     ("POST", "/cities/seoul-kr/contacts"),
+    ("GET", "/cities/seoul-kr/contacts/{contact}/edit"),
+    ("POST", "/cities/seoul-kr/contacts/{contact}/edit"),
+    ("POST", "/cities/seoul-kr/contacts/{contact}/up"),
+    ("POST", "/cities/seoul-kr/contacts/{contact}/down"),
+    ("POST", "/cities/seoul-kr/contacts/{contact}/delete"),
 ]
 
 
@@ -148,7 +153,7 @@ def test_only_the_citys_admins_and_the_secretariat_may_edit(
         login(client, other)
     elif who == "suspended city admin":
         from cacnet.accounts.models import User
-        from cacnet.membership import services as membership
+        from cacnet.membership import services as membership  # noqa: I001
         from cacnet.membership.models import Membership
 
         with app.test_request_context(base_url="http://localhost"):
@@ -157,9 +162,20 @@ def test_only_the_citys_admins_and_the_secretariat_may_edit(
             membership.suspend(officer, m, "Dues unpaid")
             db.session.commit()
         login(client, seoul["admin"])
+    from cacnet.accounts.models import User
+    from cacnet.cities import services as cities
+
+    with app.test_request_context(base_url="http://localhost"):
+        officer = db.session.scalar(select(User).where(User.email == secretariat))
+        contact = cities.add_contact(
+            officer, db.session.get(City, seoul["id"]), cities.ContactData(name="Existing")
+        )
+        db.session.commit()
+        contact_id = contact.id
     token = csrf_token(client.get("/auth/reset").get_data(as_text=True))
     before = _city(app, seoul["id"]).updated_at
-    for method, url in EDIT_URLS:
+    for method, template in EDIT_URLS:
+        url = template.format(contact=contact_id)
         if method == "GET":
             response = client.get(url)
         else:
@@ -174,7 +190,8 @@ def test_only_the_citys_admins_and_the_secretariat_may_edit(
     with app.app_context():
         from cacnet.cities.models import Contact
 
-        assert db.session.query(Contact).count() == 0
+        [contact] = db.session.scalars(select(Contact)).all()
+        assert (contact.name, contact.position) == ("Existing", 1)
 
 
 # --- logos -----------------------------------------------------------------------------------
