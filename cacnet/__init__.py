@@ -104,9 +104,11 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.cities.views import bp as cities_bp
     from cacnet.core.views import bp as core_bp
     from cacnet.membership.views import bp as membership_bp
+    from cacnet.statement.views import bp as statement_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(membership_bp)
     app.register_blueprint(cities_admin_bp)
     app.register_blueprint(cities_bp)
+    app.register_blueprint(statement_bp)

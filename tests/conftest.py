@@ -53,6 +53,7 @@ def app(tmp_path_factory):
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.session.remove()
+        _empty_tables()  # every test starts empty; migrations' own data is tested on its own
     yield app
     with app.app_context():
         db.engine.dispose()
