@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cacnet.core.db import TimestampMixin, UTCDateTime, db
+from cacnet.core.db import TimestampMixin, UTCDateTime, UUIDMixin, db, str_enum
 
 
 class StatementVersion(TimestampMixin, db.Model):
@@ -63,3 +64,110 @@ def canonical_text(title_en: str, body_en: str, title_ko: str, body_ko: str) -> 
 
 def text_sha256(version: StatementVersion) -> str:
     return hashlib.sha256(version.canonical_text()).hexdigest()
+
+
+class EndorsementState(enum.StrEnum):
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+# A city has at most one endorsement in these states per version.
+ACTIVE_ENDORSEMENT_STATES = (EndorsementState.SUBMITTED, EndorsementState.VERIFIED)
+
+
+class Endorsement(UUIDMixin, TimestampMixin, db.Model):
+    """A city's endorsement of one published version, signed by its signatory.
+
+    ``text_sha256`` is the endorsed version's hash; ``record_sha256`` is the SHA-256 over the
+    canonical form of everything signed (see ``canonical_record``), which documents print.
+    """
+
+    __tablename__ = "endorsements"
+    __table_args__ = (
+        CheckConstraint(
+            "state NOT IN ('returned', 'withdrawn') OR reason <> ''", name="reason_given"
+        ),
+        CheckConstraint("signature_kind IN ('drawn', 'typed')", name="signature_kind_known"),
+        Index(
+            "uq_endorsements_active_city_version",
+            "city_id",
+            "version_id",
+            unique=True,
+            sqlite_where=text("state IN ('submitted', 'verified')"),
+            postgresql_where=text("state IN ('submitted', 'verified')"),
+        ),
+        Index("ix_endorsements_version_state", "version_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_id: Mapped[int] = mapped_column(
+        ForeignKey("cities.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("statement_versions.id", ondelete="RESTRICT"), nullable=False
+    )
+    signer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    state: Mapped[EndorsementState] = mapped_column(
+        str_enum(EndorsementState, "state"), nullable=False, default=EndorsementState.SUBMITTED
+    )
+    signatory_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    signatory_title: Mapped[str] = mapped_column(String(200), nullable=False)
+    place: Mapped[str] = mapped_column(String(200), nullable=False)
+    signed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    signature_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    signature_kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    text_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    record_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ip: Mapped[str] = mapped_column(String(45), nullable=False, default="")
+    reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Optimistic locking: a verification and a withdrawal at once cannot both win.
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    city = relationship("City")
+    version = relationship("StatementVersion")
+    signer = relationship("User", foreign_keys=[signer_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+def canonical_record(
+    *,
+    city_slug: str,
+    version_number: int,
+    text_sha256: str,
+    signatory_name: str,
+    signatory_title: str,
+    place: str,
+    signed_on: date,
+    signature_sha256: str,
+    signer_email: str,
+    signed_at: datetime,
+    ip: str,
+) -> bytes:
+    """The bytes an endorsement's record SHA-256 is taken over: a JSON object with sorted keys,
+    no spaces, UTF-8; dates in ISO 8601, the signing time in UTC to the second."""
+    data = {
+        "city": city_slug,
+        "ip": ip,
+        "place": place,
+        "signature_sha256": signature_sha256,
+        "signatory_name": signatory_name,
+        "signatory_title": signatory_title,
+        "signed_at": signed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "signed_on": signed_on.isoformat(),
+        "signer": signer_email,
+        "text_sha256": text_sha256,
+        "version": version_number,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
