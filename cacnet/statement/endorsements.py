@@ -15,10 +15,11 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +38,7 @@ from cacnet.statement.models import (
 from cacnet.statement.services import current_version
 
 MAX_SIGNATURE_BYTES = 300 * 1024
-SIGNATURE_MAX_SIZE = (1600, 800)
+SIGNATURE_MAX_SIZE = (2400, 1200)  # a 600 x 200 canvas on a screen with 4 device pixels per px
 SIGNATURE_MIN_SIZE = (100, 40)
 DATA_URL_PREFIX = "data:image/png;base64,"
 
@@ -50,6 +51,7 @@ class EndorsementData:
     signed_on: date
     signature_data_url: str  # what the signing canvas gives: a PNG as a data: URL
     authorised: bool  # the signatory confirms they may commit the city
+    typed_signature: str = ""  # the keyboard alternative: a name, rendered in a script font
 
 
 def normalise_signature(data_url: str) -> bytes:
@@ -83,6 +85,38 @@ def normalise_signature(data_url: str) -> bytes:
         raise
     except (binascii.Error, ValueError, UnidentifiedImageError, OSError, SyntaxError):
         raise ServiceError(_l("Sign in the box before you submit."), field="signature")
+
+
+SCRIPT_FONT = (
+    Path(__file__).resolve().parents[2] / "static" / "fonts" / "DancingScript_400Regular.ttf"
+)
+
+
+def render_typed_signature(name: str) -> bytes:
+    """A typed signature drawn as a PNG in Dancing Script (shipped with the app, OFL)."""
+    name = " ".join(name.split())
+    if not name:
+        raise ServiceError(
+            _l("Type your name to sign, or draw your signature."), field="typed_signature"
+        )
+    if len(name) > 80:
+        raise ServiceError(_l("Use at most %(max)d characters.", max=80), field="typed_signature")
+    font = ImageFont.truetype(str(SCRIPT_FONT), 72)
+    notdef = bytes(font.getmask("\uffff"))
+    if any(not c.isspace() and bytes(font.getmask(c)) == notdef for c in name):
+        raise ServiceError(
+            _l(
+                "A typed signature can use Latin letters only; write your name in Latin letters or draw your signature."
+            ),
+            field="typed_signature",
+        )
+    left, top, right, bottom = font.getbbox(name)
+    width, height = right - left + 40, bottom - top + 40
+    image = Image.new("RGBA", (min(max(width, 200), 2400), min(max(height, 80), 600)), (0, 0, 0, 0))
+    ImageDraw.Draw(image).text((20 - left, 20 - top), name, font=font, fill=(16, 24, 48, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def require_signatory(actor) -> None:
@@ -137,7 +171,10 @@ def endorse(actor, version: StatementVersion, data: EndorsementData, password: s
         )
     if active_endorsement(actor.city_id, version.id) is not None:
         raise StateConflict(_l("Your city has already endorsed this version."))
-    png = normalise_signature(data.signature_data_url)
+    if data.typed_signature.strip():
+        png, kind = render_typed_signature(data.typed_signature), "typed"
+    else:
+        png, kind = normalise_signature(data.signature_data_url), "drawn"
     signature_sha256 = uploads.store(png, "signatures", "png")
     signed_at = utcnow().replace(microsecond=0)
     ip = (request.remote_addr or "") if has_request_context() else ""
@@ -163,7 +200,7 @@ def endorse(actor, version: StatementVersion, data: EndorsementData, password: s
         place=data.place.strip(),
         signed_on=data.signed_on,
         signature_sha256=signature_sha256,
-        signature_kind="drawn",
+        signature_kind=kind,
         text_sha256=version.text_sha256,
         record_sha256=hashlib.sha256(record).hexdigest(),
         signed_at=signed_at,

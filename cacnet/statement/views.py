@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from cacnet.accounts.forms import ConfirmForm
-from cacnet.core.db import db
+from cacnet.core.db import db, utcnow
 from cacnet.core.errors import ServiceError
 from cacnet.core.text import render_markdown
+from cacnet.core.uploads import stored_path
 from cacnet.core.web import show_service_error, staff_required
-from cacnet.statement import services
-from cacnet.statement.forms import StatementDraftForm
-from cacnet.statement.models import StatementVersion
+from cacnet.statement import endorsements, services
+from cacnet.statement.forms import EndorsementDecisionForm, EndorsementForm, StatementDraftForm
+from cacnet.statement.models import Endorsement, EndorsementState, StatementVersion
 
 bp = Blueprint("statement", __name__)
 
@@ -68,8 +73,6 @@ def diff(number: int):
 
 
 def _any_version(number: int) -> StatementVersion:
-    from sqlalchemy import select
-
     found = db.session.scalar(select(StatementVersion).where(StatementVersion.number == number))
     if found is None:
         abort(404)
@@ -156,3 +159,167 @@ def draft_action(number: int, action: str):
         return redirect(url_for("statement.current"))
     flash(_("The draft has been deleted."), "success")
     return redirect(url_for("statement.versions"))
+
+
+# --- endorsements ------------------------------------------------------------------------------
+
+
+@bp.route("/statement/sign", methods=["GET", "POST"])
+@login_required
+def sign():
+    """The signatory reads the current version and endorses it for the city."""
+    version = services.current_version()
+    if version is None:
+        abort(404)
+    endorsements.require_signatory(current_user)
+    existing = endorsements.active_endorsement(current_user.city_id, version.id)
+    form = EndorsementForm()
+    if request.method == "GET":
+        form.signatory_name.data = current_user.name
+        form.signatory_title.data = current_user.title
+        form.place.data = current_user.city.name_en
+        form.signed_on.data = utcnow().date()
+    if existing is None and form.validate_on_submit():
+        data = endorsements.EndorsementData(
+            signatory_name=form.signatory_name.data,
+            signatory_title=form.signatory_title.data,
+            place=form.place.data,
+            signed_on=form.signed_on.data,
+            signature_data_url=form.signature.data or "",
+            authorised=bool(form.authorised.data),
+            typed_signature=form.typed_signature.data or "",
+        )
+        try:
+            endorsements.endorse(current_user, version, data, form.password.data)
+        except ServiceError as error:
+            if error.field == "password":
+                db.session.commit()  # keep the audit record of the failed re-authentication
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you. The secretariat will verify the endorsement."), "success")
+            return redirect(url_for("statement.sign"))
+    elif request.method == "POST":
+        flash(_("Please correct the marked fields."), "error")
+    return render_template(
+        "statement/sign.html",
+        version=version,
+        body_en=render_markdown(version.body_en),
+        body_ko=render_markdown(version.body_ko),
+        form=form,
+        existing=existing,
+        state_labels=STATE_LABELS,
+    )
+
+
+def _endorsement(uuid: str) -> Endorsement:
+    found = db.session.scalar(select(Endorsement).where(Endorsement.uuid == uuid))
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/secretariat/endorsements/")
+@staff_required
+def endorsement_queue():
+    submitted = db.session.scalars(
+        select(Endorsement)
+        .where(Endorsement.state == EndorsementState.SUBMITTED)
+        .options(selectinload(Endorsement.city), selectinload(Endorsement.signer))
+        .order_by(Endorsement.signed_at)
+    ).all()
+    return render_template(
+        "statement/queue.html", submitted=submitted, form=EndorsementDecisionForm()
+    )
+
+
+@bp.post("/secretariat/endorsements/<uuid>/<any(verify, return):action>")
+@staff_required
+def decide_endorsement(uuid: str, action: str):
+    form = EndorsementDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    endorsement = _endorsement(uuid)
+    try:
+        if action == "verify":
+            endorsements.verify(current_user, endorsement)
+        else:
+            endorsements.return_endorsement(current_user, endorsement, form.reason.data or "")
+        db.session.commit()
+    except ServiceError as error:
+        show_service_error(None, error)
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else changed this endorsement just now. Check it again."), "error")
+    else:
+        flash(_("The endorsement of %(city)s is %(state)s.", city=endorsement.city.name_en,
+                state=STATE_LABELS[endorsement.state]), "success")  # fmt: skip
+    return redirect(url_for("statement.endorsement_queue"))
+
+
+@bp.post("/statement/endorsements/<uuid>/withdraw")
+@login_required
+def withdraw_endorsement(uuid: str):
+    form = EndorsementDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    endorsement = _endorsement(uuid)
+    try:
+        endorsements.withdraw(current_user, endorsement, form.reason.data or "")
+        db.session.commit()
+    except ServiceError as error:
+        show_service_error(None, error)
+    else:
+        flash(_("The endorsement has been withdrawn."), "success")
+    return redirect(url_for("statement.sign"))
+
+
+@bp.get("/statement/endorsements/<uuid>/signature.png")
+def signature(uuid: str):
+    """The signature image: public once verified (or withdrawn, which is public too); before
+    that, only the secretariat and the city's own delegates see it."""
+    endorsement = _endorsement(uuid)
+    public = endorsement.state in (EndorsementState.VERIFIED, EndorsementState.WITHDRAWN)
+    insider = current_user.is_authenticated and (
+        current_user.is_secretariat or current_user.city_id == endorsement.city_id
+    )
+    if not (public or insider):
+        abort(404)
+    path = stored_path(endorsement.signature_sha256, "signatures", "png")
+    if not path.exists():
+        abort(404)
+    response = send_file(
+        path, mimetype="image/png", etag=endorsement.signature_sha256, conditional=True
+    )
+    response.headers["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"
+    return response
+
+
+@bp.get("/signatories")
+def signatories():
+    """Every verified endorsement of the current version, and the withdrawn ones apart."""
+    version = services.current_version()
+    if version is None:
+        abort(404)
+    rows = db.session.scalars(
+        select(Endorsement)
+        .where(
+            Endorsement.version_id == version.id,
+            Endorsement.state.in_([EndorsementState.VERIFIED, EndorsementState.WITHDRAWN]),
+        )
+        .options(selectinload(Endorsement.city))
+        .order_by(Endorsement.signed_on, Endorsement.id)
+    ).all()
+    verified = [e for e in rows if e.state == EndorsementState.VERIFIED]
+    withdrawn = [e for e in rows if e.state == EndorsementState.WITHDRAWN]
+    return render_template(
+        "statement/signatories.html", version=version, verified=verified, withdrawn=withdrawn
+    )
+
+
+STATE_LABELS = {
+    EndorsementState.SUBMITTED: _l("submitted"),
+    EndorsementState.VERIFIED: _l("verified"),
+    EndorsementState.RETURNED: _l("returned"),
+    EndorsementState.WITHDRAWN: _l("withdrawn"),
+}
