@@ -11,7 +11,8 @@ Pieces, usable on their own:
   connection, bounded by a duration and a request count; per-request latencies;
 * ``sign_in``: one real sign-in through the login form, returning the session cookie;
 * ``compare``: every route and the hello baseline measured in the same run, a table printed, the
-  numbers written to ``bench/results/<name>-<UTC timestamp>.json`` and ``<name>-latest.json``.
+  numbers written to ``bench/results/<name>-<UTC timestamp>.json`` and ``<name>-latest.json``;
+* ``add_load_arguments``: the command-line options every benchmark script shares.
 
 Only the standard library at import time (psycopg is imported when a database is prepared), so the
 client processes of the load generator start fast. All traffic goes to 127.0.0.1.
@@ -19,6 +20,7 @@ client processes of the load generator start fast. All traffic goes to 127.0.0.1
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import json
@@ -1030,6 +1032,48 @@ def machine_facts() -> dict[str, Any]:
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(status) if status is not None else None,  # tracked files changed
     }
+
+
+# --- command-line options -------------------------------------------------------------------------
+
+
+def add_load_arguments(parser: argparse.ArgumentParser, database_name: str) -> None:
+    """The options every benchmark script takes: the measurement, the server, the database."""
+    parser.add_argument(
+        "--duration", type=float, default=5.0, help="seconds per measurement (default 5)"
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gunicorn worker (default 4)"
+    )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="spread the clients over this many processes (default 1: threads in this one)",
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=1_000_000,
+        help="stop a measurement after this many requests even before --duration (default 1e6)",
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=1.0, help="warm-up seconds per route (default 1)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure every route this many times (default 1)"
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="measure again when other processes disturbed a measurement (default 2 times)",
+    )
+    parser.add_argument(
+        "--recreate-db", action="store_true", help=f"drop and recreate {database_name} first"
+    )
 
 
 # --- compare --------------------------------------------------------------------------------------

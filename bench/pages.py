@@ -22,7 +22,16 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make ``bench`` and ``cacnet`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import HELLO, Route, compare, postgres_version, serve, sign_in
+from bench.harness import (
+    BENCH_DATABASE,
+    HELLO,
+    Route,
+    add_load_arguments,
+    compare,
+    postgres_version,
+    serve,
+    sign_in,
+)
 
 SECRETARIAT_EMAIL = "secretariat@caap.example"
 DEMO_PASSWORD = "Together-We-Stand-2020"  # the published demo password (README, seed-demo)
@@ -30,41 +39,7 @@ DEMO_PASSWORD = "Together-We-Stand-2020"  # the published demo password (README,
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--duration", type=float, default=5.0, help="seconds per measurement (default 5)"
-    )
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument(
-        "--threads", type=int, default=4, help="threads per gunicorn worker (default 4)"
-    )
-    parser.add_argument(
-        "--client-processes",
-        type=int,
-        default=1,
-        help="spread the clients over this many processes (default 1: threads in this one)",
-    )
-    parser.add_argument(
-        "--max-requests",
-        type=int,
-        default=1_000_000,
-        help="stop a measurement after this many requests even before --duration (default 1e6)",
-    )
-    parser.add_argument(
-        "--warmup", type=float, default=1.0, help="warm-up seconds per route (default 1)"
-    )
-    parser.add_argument(
-        "--rounds", type=int, default=1, help="measure every route this many times (default 1)"
-    )
-    parser.add_argument(
-        "--retries",
-        type=int,
-        default=2,
-        help="measure again when other processes disturbed a measurement (default 2 times)",
-    )
-    parser.add_argument(
-        "--recreate-db", action="store_true", help="drop and recreate cacnet_bench first"
-    )
+    add_load_arguments(parser, BENCH_DATABASE)
     parser.add_argument("--name", default="pages", help="results file prefix (default pages)")
     return parser.parse_args(argv)
 

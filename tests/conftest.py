@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from cacnet import create_app
 from cacnet.config import normalise_database_url
@@ -92,6 +92,28 @@ def app_ctx(app):
     with app.test_request_context(base_url=app.config["BASE_URL"]):
         yield
         db.session.remove()
+
+
+@pytest.fixture
+def count_queries(app):
+    """count_queries(client, url) -> how many SQL statements serving ``url`` ran (asserts a 200)."""
+    with app.app_context():
+        engine = db.engine
+
+    def _count(client, url: str) -> int:
+        statements = []
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+        return len(statements)
+
+    return _count
 
 
 # --- forms ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 contacts each viewer may see, in a fixed number of queries."""
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cacnet.cities.map import project
 from cacnet.cities.models import City
@@ -128,22 +128,7 @@ def test_contact_visibility_matrix_in_geojson(app, world, create_user, secretari
         assert seen == expected, who
 
 
-def test_geojson_runs_a_fixed_number_of_queries(app, client, create_member_city):
-    def count(url):
-        statements = []
-        with app.app_context():
-            engine = db.engine
-
-        def before(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", before)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
-        return len(statements)
-
+def test_geojson_runs_a_fixed_number_of_queries(app, client, create_member_city, count_queries):
     def add(n, start):
         for i in range(start, start + n):
             city_id, _ = create_member_city(f"Town {i:03d}", "FR")
@@ -153,8 +138,8 @@ def test_geojson_runs_a_fixed_number_of_queries(app, client, create_member_city)
                 db.session.commit()
 
     add(3, 0)
-    few = count("/cities.geojson")
+    few = count_queries(client, "/cities.geojson")
     add(27, 3)
-    many = count("/cities.geojson")
+    many = count_queries(client, "/cities.geojson")
     assert few == many <= 3
     assert len(client.get("/cities.geojson").get_json()["features"]) == 30

@@ -40,7 +40,9 @@ def test_sign_verify_list_and_withdraw(app, client, seoul, secretariat):  # noqa
     # Not public before verification.
     anonymous = app.test_client()
     assert anonymous.get(f"/statement/endorsements/{uuid}/signature.png").status_code == 404
-    assert "0 cities have endorsed version 1." in anonymous.get("/signatories").get_data(as_text=True)
+    assert "0 cities have endorsed version 1." in anonymous.get("/signatories").get_data(
+        as_text=True
+    )
 
     officer = app.test_client()
     login(officer, secretariat)
