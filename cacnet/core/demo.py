@@ -217,6 +217,61 @@ def _local_language(country: str) -> str:
     )
 
 
+# (city, signatory, title, state) — Seoul is left for the demo signatory to sign.
+DEMO_SIGNATORIES = [
+    ("London", "Sadiq Khan", "Mayor of London", "verified"),
+    ("Jakarta", "Anies Baswedan", "Governor of Jakarta", "verified"),
+    ("Moscow", "Sergey Sobyanin", "Mayor of Moscow", "verified"),
+    ("Delhi", "Arvind Kejriwal", "Chief Minister of Delhi", "verified"),
+    ("Hanoi", "Nguyễn Đức Chung", "Chairman of the Hanoi People's Committee", "verified"),
+    ("Los Angeles", "Eric Garcetti", "Mayor of Los Angeles", "verified"),
+    ("Toronto", "John Tory", "Mayor of Toronto", "submitted"),
+    ("Budapest", "Gergely Karácsony", "Mayor of Budapest", "withdrawn"),
+]
+
+
+def _endorsements(officer: User) -> None:
+    """Signatories and endorsements of version 1, so the signatory list is alive."""
+    import unicodedata
+    from datetime import date, timedelta
+
+    from cacnet.statement import endorsements
+    from cacnet.statement.models import Endorsement
+    from cacnet.statement.services import current_version
+
+    version = current_version()
+    if version is None:
+        return
+    for offset, (name_en, person, title, state) in enumerate(DEMO_SIGNATORIES):
+        row = next(r for r in FOUNDING_CITIES if r[0] == name_en)
+        city = db.session.scalar(select(City).where(City.slug == make_slug(name_en, row[2])))
+        if city is None:
+            continue
+        already = select(Endorsement.id).where(
+            Endorsement.city_id == city.id, Endorsement.version_id == version.id
+        )
+        if db.session.scalar(already) is not None:
+            continue
+        email = f"{name_en.lower().replace(' ', '')}.mayor@cities.example"
+        signer = _user(email) or accounts.create_user(
+            email, name=person, title=title, role=UserRole.DELEGATE, city=city,
+            password=DEMO_PASSWORD,
+        )  # fmt: skip
+        if not signer.is_signatory:
+            accounts.grant_signing_authority(officer, signer, "Demo: letter of authority")
+        latin = unicodedata.normalize("NFKD", person).encode("ascii", "ignore").decode()
+        data = endorsements.EndorsementData(
+            signatory_name=person, signatory_title=title, place=name_en,
+            signed_on=date(2020, 6, 5) + timedelta(days=offset), signature_data_url="",
+            authorised=True, typed_signature=latin,
+        )  # fmt: skip
+        endorsement = endorsements.endorse(signer, version, data, DEMO_PASSWORD)
+        if state in ("verified", "withdrawn"):
+            endorsements.verify(officer, endorsement)
+        if state == "withdrawn":
+            endorsements.withdraw(signer, endorsement, "Demo: withdrawn to show how it is listed.")
+
+
 def seed_demo() -> Iterator[str]:
     app = current_app._get_current_object()
     with app.test_request_context(base_url=app.config["BASE_URL"]):
@@ -256,6 +311,7 @@ def seed_demo() -> Iterator[str]:
                 locale="ko",
             )
             accounts.grant_signing_authority(secretariat, mayor, "Demo: letter of authority")
+        _endorsements(secretariat)
         db.session.commit()
 
     yield f"Demo data ready at {app.config['BASE_URL']}. Every demo account's password: {DEMO_PASSWORD}"
@@ -263,6 +319,7 @@ def seed_demo() -> Iterator[str]:
     yield "  admin@caap.example             admin"
     yield "  seoul@cities.example           city admin of Seoul (invites colleagues)"
     yield "  seoul.delegate@cities.example  delegate of Seoul"
-    yield "  seoul.mayor@cities.example     signatory of Seoul"
+    yield "  seoul.mayor@cities.example     signatory of Seoul (Seoul has not signed yet: try it)"
+    yield "  london.mayor@cities.example    signatory of London (likewise for the other cities)"
     yield "  london@cities.example          city admin of London (likewise for the other cities)"
     yield "  ulaanbaatar@cities.example     applicant whose application awaits the secretariat"

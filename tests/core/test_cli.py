@@ -7,6 +7,7 @@ from cacnet.cities.models import City
 from cacnet.core.db import db
 from cacnet.membership.models import Membership, MembershipState
 from tests.conftest import login
+from tests.statement.test_versions import version_1  # noqa: F401 - fixture
 
 
 def test_create_user_for_every_role(app, create_member_city):
@@ -82,7 +83,7 @@ def test_create_user_refuses_bad_input(app):
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_seed_demo_is_idempotent_and_every_demo_login_works(app):
+def test_seed_demo_is_idempotent_and_every_demo_login_works(app, version_1):  # noqa: F811
     from cacnet.core.demo import DEMO_PASSWORD
 
     runner = app.test_cli_runner()
@@ -110,6 +111,12 @@ def test_seed_demo_is_idempotent_and_every_demo_login_works(app):
             select(Membership).where(Membership.state == MembershipState.SUBMITTED)
         ).all()
         assert [m.city_name_en for m in pending] == ["Ulaanbaatar"]
+    with app.app_context():
+        from cacnet.statement.models import Endorsement
+
+        states = sorted(db.session.scalars(select(Endorsement.state)))
+        assert states.count("verified") == 6 and states.count("submitted") == 1
+        assert states.count("withdrawn") == 1
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
     with app.app_context():
@@ -118,6 +125,7 @@ def test_seed_demo_is_idempotent_and_every_demo_login_works(app):
             db.session.scalar(select(func.count()).select_from(City)),
             db.session.scalar(select(func.count()).select_from(Membership)),
         )
+        assert len(db.session.scalars(select(Endorsement.id)).all()) == 8
     for email in (
         "secretariat@caap.example",
         "admin@caap.example",
