@@ -86,7 +86,7 @@ def may_apply(user: User) -> bool:
     return user.city is None or user.city.active_membership is None
 
 
-def _secretariat_addresses() -> list[tuple[str, str]]:
+def secretariat_addresses() -> list[tuple[str, str]]:
     staff = db.session.scalars(
         select(User).where(
             User.role.in_([UserRole.SECRETARIAT, UserRole.ADMIN]), User.disabled_at.is_(None)
@@ -242,7 +242,7 @@ def _submit(membership: Membership, actor: User) -> None:
             _l("This city has already applied or is already a member."), field="city_name_en"
         )
     _mail_applicant(membership, "application_received")
-    for address, locale in _secretariat_addresses():
+    for address, locale in secretariat_addresses():
         queue_mail(
             address,
             "membership/emails/new_application.txt",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from flask import has_request_context, request
+from flask import has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from cacnet.core import audit, uploads
 from cacnet.core.db import db, utcnow
 from cacnet.core.errors import PermissionDenied, ServiceError, StateConflict
+from cacnet.core.mail import queue_mail
 from cacnet.core.permissions import require_secretariat
 from cacnet.core.security import verify_password
 from cacnet.statement.models import (
@@ -221,7 +222,34 @@ def endorse(actor, version: StatementVersion, data: EndorsementData, password: s
         details={"city": actor.city.slug, "version": version.number,
                  "record_sha256": endorsement.record_sha256},
     )  # fmt: skip
+    db.session.refresh(endorsement, ["city", "version", "signer"])
+    _notify_secretariat(endorsement, "endorsement_submitted")
     return endorsement
+
+
+def _notify_secretariat(endorsement: Endorsement, template: str) -> None:
+    from cacnet.membership.services import secretariat_addresses
+
+    for address, locale in secretariat_addresses():
+        queue_mail(
+            address,
+            f"statement/emails/{template}.txt",
+            locale,
+            endorsement=endorsement,
+            link=url_for("statement.endorsement_queue", _external=True),
+        )
+
+
+def _notify_signer(endorsement: Endorsement, template: str, link: str) -> None:
+    if endorsement.signer is not None:
+        queue_mail(
+            endorsement.signer.email,
+            f"statement/emails/{template}.txt",
+            endorsement.signer.locale,
+            endorsement=endorsement,
+            recipient=endorsement.signer,
+            link=link,
+        )
 
 
 def _change(endorsement: Endorsement, source, target, actor, action: str, reason: str = "") -> None:
@@ -248,6 +276,9 @@ def verify(actor, endorsement: Endorsement) -> None:
     _change(endorsement, EndorsementState.SUBMITTED, EndorsementState.VERIFIED, actor, "verify")
     endorsement.decided_at = utcnow()
     endorsement.decided_by_id = actor.id
+    _notify_signer(
+        endorsement, "endorsement_verified", url_for("statement.signatories", _external=True)
+    )
 
 
 def return_endorsement(actor, endorsement: Endorsement, reason: str) -> None:
@@ -261,6 +292,7 @@ def return_endorsement(actor, endorsement: Endorsement, reason: str) -> None:
     )  # fmt: skip
     endorsement.decided_at = utcnow()
     endorsement.decided_by_id = actor.id
+    _notify_signer(endorsement, "endorsement_returned", url_for("statement.sign", _external=True))
 
 
 def withdraw(actor, endorsement: Endorsement, reason: str) -> None:
@@ -279,3 +311,4 @@ def withdraw(actor, endorsement: Endorsement, reason: str) -> None:
         reason.strip(),
     )  # fmt: skip
     endorsement.withdrawn_at = utcnow()
+    _notify_secretariat(endorsement, "endorsement_withdrawn")

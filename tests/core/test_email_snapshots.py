@@ -26,7 +26,13 @@ membership = SimpleNamespace(
     reason="The letter of intent is not signed.",
     applicant=user,
 )
+endorsement = SimpleNamespace(
+    city=city, version=SimpleNamespace(number=2), signatory_name="Gergely Karácsony",
+    signatory_title="Mayor of Budapest", reason="The signature does not match the letter.",
+)  # fmt: skip
 CONTEXT = {
+    "endorsement": endorsement,
+    "recipient": user,
     "user": user,
     "applicant": user,
     "inviter": user,

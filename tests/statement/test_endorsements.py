@@ -192,7 +192,7 @@ def test_two_signatories_signing_at_once_leave_exactly_one(app, seoul):
         assert db.session.scalar(select(func.count()).select_from(Endorsement)) == 1
 
 
-def test_verify_return_and_withdraw(app, seoul, secretariat):
+def test_verify_return_and_withdraw(app, seoul, secretariat, outbox):
     first = endorse_as(app, seoul["mayor@seoul.example"])
     with app.test_request_context(base_url="http://localhost"):
         officer = db.session.scalar(select(User).where(User.email == secretariat))
@@ -204,6 +204,8 @@ def test_verify_return_and_withdraw(app, seoul, secretariat):
             endorsements.return_endorsement(officer, e, " ")
         endorsements.return_endorsement(officer, e, "The title is missing the city's name.")
         db.session.commit()
+        [returned] = outbox.to("mayor@seoul.example", "was returned")
+        assert "The title is missing the city's name." in returned.get_body().get_content()
         with pytest.raises(StateConflict):
             endorsements.verify(officer, e)  # returned is final
     # Returned, the signatory signs again; the secretariat verifies; the city withdraws.

@@ -26,13 +26,14 @@ def _state(app):
         return db.session.scalar(select(Endorsement.state))
 
 
-def test_sign_verify_list_and_withdraw(app, client, seoul, secretariat):  # noqa: F811
+def test_sign_verify_list_and_withdraw(app, client, seoul, secretariat, outbox):  # noqa: F811
     login(client, "mayor@seoul.example")
     page = client.get("/statement/sign").get_data(as_text=True)
     assert "Endorse the Statement for Seoul" in page and "signature_pad.umd.min.js" in page
     response = submit(client, "/statement/sign", {**FORM, "typed_signature": "Oh Se-hoon"})
     assert response.status_code == 302
     assert _state(app) == EndorsementState.SUBMITTED
+    assert outbox.to(secretariat, "New endorsement to verify: Seoul")
     with app.app_context():
         e = db.session.scalar(select(Endorsement))
         assert e.signature_kind == "typed"
@@ -50,6 +51,7 @@ def test_sign_verify_list_and_withdraw(app, client, seoul, secretariat):  # noqa
     assert "Oh Se-hoon" in queue and "Letter" in queue  # the evidence of authority
     submit(officer, f"/secretariat/endorsements/{uuid}/verify", page="/secretariat/endorsements/")
     assert _state(app) == EndorsementState.VERIFIED
+    assert outbox.to("mayor@seoul.example", "Seoul is now listed among the signatories")
 
     listing = anonymous.get("/signatories").get_data(as_text=True)
     assert "1 city has endorsed version 1." in listing and "Mayor of Seoul" in listing
@@ -63,6 +65,7 @@ def test_sign_verify_list_and_withdraw(app, client, seoul, secretariat):  # noqa
         page="/statement/sign",
     )
     assert _state(app) == EndorsementState.WITHDRAWN
+    assert outbox.to(secretariat, "Seoul has withdrawn its endorsement")
     listing = anonymous.get("/signatories").get_data(as_text=True)
     assert "0 cities have endorsed version 1." in listing
     assert "Withdrawn endorsements" in listing and "Mandate revoked" in listing
