@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+import csv
+import hashlib
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,12 +28,14 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from cacnet.accounts.forms import ConfirmForm
+from cacnet.cities.regions import MACRO_REGIONS
 from cacnet.core.db import db, utcnow
 from cacnet.core.errors import ServiceError
 from cacnet.core.text import render_markdown
 from cacnet.core.uploads import stored_path
 from cacnet.core.web import show_service_error, staff_required
 from cacnet.statement import endorsements, services
+from cacnet.statement import signatories as signatory_list
 from cacnet.statement.forms import EndorsementDecisionForm, EndorsementForm, StatementDraftForm
 from cacnet.statement.models import Endorsement, EndorsementState, StatementVersion
 
@@ -295,26 +314,135 @@ def signature(uuid: str):
     return response
 
 
-@bp.get("/signatories")
-def signatories():
-    """Every verified endorsement of the current version, and the withdrawn ones apart."""
-    version = services.current_version()
+def _list_version() -> StatementVersion:
+    """The version whose signatories are asked for: ?version=<n>, else the current one."""
+    number = request.args.get("version", type=int)
+    version = services.published_version(number) if number else services.current_version()
     if version is None:
         abort(404)
-    rows = db.session.scalars(
-        select(Endorsement)
-        .where(
-            Endorsement.version_id == version.id,
-            Endorsement.state.in_([EndorsementState.VERIFIED, EndorsementState.WITHDRAWN]),
-        )
-        .options(selectinload(Endorsement.city))
-        .order_by(Endorsement.signed_on, Endorsement.id)
-    ).all()
-    verified = [e for e in rows if e.state == EndorsementState.VERIFIED]
-    withdrawn = [e for e in rows if e.state == EndorsementState.WITHDRAWN]
-    return render_template(
-        "statement/signatories.html", version=version, verified=verified, withdrawn=withdrawn
+    return version
+
+
+def _query() -> signatory_list.SignatoryQuery:
+    args = request.args
+    region = args.get("region") or ""
+    return signatory_list.SignatoryQuery(
+        q=(args.get("q") or "")[:200].strip(),
+        country=(args.get("country") or "")[:2].upper(),
+        region=region if region in MACRO_REGIONS else "",
+        sort=args.get("sort") or "date",
     )
+
+
+def _conditional(version: StatementVersion, build):
+    """Answer 304 when the list has not changed since the client's copy (ETag or
+    If-Modified-Since); otherwise build the response and stamp it."""
+    etag, last_modified = signatory_list.fingerprint(version)
+    vary = request.query_string.decode()
+    tag = hashlib.sha256(f"{etag}:{vary}:{request.path}:{get_locale()}".encode()).hexdigest()[:32]
+    probe = Response()
+    probe.set_etag(tag)
+    probe.last_modified = last_modified
+    probe.headers["Cache-Control"] = "public, max-age=60"
+    probe.make_conditional(request)
+    if probe.status_code == 304:
+        return probe
+    response = make_response(build())
+    response.set_etag(tag)
+    response.last_modified = last_modified
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/signatories")
+def signatories():
+    """The verified endorsements of a version (the current one unless ?version=), searchable and
+    filterable, with counts by region; withdrawn ones listed apart."""
+    version = _list_version()
+
+    def build():
+        query = _query()
+        rows = signatory_list.public_endorsements(version, query)
+        verified = [e for e in rows if e.state == EndorsementState.VERIFIED]
+        withdrawn = [e for e in rows if e.state == EndorsementState.WITHDRAWN]
+        return render_template(
+            "statement/signatories.html",
+            version=version,
+            versions=services.published_versions(),
+            verified=verified,
+            withdrawn=withdrawn,
+            query=query,
+            regions=MACRO_REGIONS,
+            counts=signatory_list.counts_by_region(rows),
+        )
+
+    return _conditional(version, build)
+
+
+@bp.get("/signatories.json")
+def signatories_json():
+    version = _list_version()
+
+    def build():
+        rows = signatory_list.public_endorsements(version, _query())
+        return jsonify(
+            version=version.number,
+            text_sha256=version.text_sha256,
+            published_at=version.published_at.isoformat(),
+            signatories=[signatory_list.public_record(e, version) for e in rows],
+        )
+
+    return _conditional(version, build)
+
+
+CSV_COLUMNS = ("city", "city_local", "country", "region", "signatory_name", "signatory_title",
+               "place", "signed_on", "state", "withdrawn_on", "withdrawal_reason", "version",
+               "text_sha256", "record_sha256", "city_url", "id")  # fmt: skip
+
+
+@bp.get("/signatories.csv")
+def signatories_csv():
+    version = _list_version()
+
+    def build():
+        out = io.StringIO()
+        out.write("\ufeff")  # a BOM, so spreadsheet programs read the Korean as UTF-8
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for e in signatory_list.public_endorsements(version, _query()):
+            writer.writerow(signatory_list.public_record(e, version))
+        response = Response(out.getvalue(), mimetype="text/csv")
+        response.charset = "utf-8"
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="signatories-v{version.number}.csv"'
+        )
+        return response
+
+    return _conditional(version, build)
+
+
+@bp.get("/signatories.atom")
+def signatories_atom():
+    """A feed of the verified endorsements of the current version, newest first."""
+    version = _list_version()
+
+    def build():
+        rows = [
+            e
+            for e in signatory_list.public_endorsements(version, signatory_list.SignatoryQuery())
+            if e.state == EndorsementState.VERIFIED
+        ]
+        rows.sort(key=lambda e: e.decided_at or e.signed_at, reverse=True)
+        xml = render_template(
+            "statement/signatories.atom.xml",  # .xml: autoescaped
+            version=version,
+            entries=rows[:100],
+            updated=max([e.decided_at for e in rows if e.decided_at] or [version.published_at]),
+        )
+        return Response(xml, mimetype="application/atom+xml")
+
+    return _conditional(version, build)
 
 
 STATE_LABELS = {

@@ -21,6 +21,9 @@ def test_statement_versions_and_diff(app, page, phone_page, live_server, secreta
     page.get_by_role("link", name="What changed since version 1").click()
     expect(page.locator("li.diff-line.added").first).to_contain_text("and act.")
     axe_check(page)
+    page.goto(live_server.url("/signatories"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Signatories of the Seoul Statement")
+    axe_check(page)
     phone_page.goto(live_server.url("/statement"))
     width = phone_page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]

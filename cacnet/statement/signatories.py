@@ -1,0 +1,110 @@
+"""The public signatory list and its open data (JSON, CSV, Atom): one query for all of them.
+
+What the public sees is decided here: verified endorsements (and withdrawn ones, apart) with the
+city, the signatory's name and title, place and date, hashes and the signature image — never an
+e-mail address or an IP address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from cacnet.cities.models import City
+from cacnet.cities.regions import countries_in, macro_region
+from cacnet.core.db import db
+from cacnet.core.text import search_key
+from cacnet.statement.models import Endorsement, EndorsementState, StatementVersion
+
+PUBLIC_STATES = (EndorsementState.VERIFIED, EndorsementState.WITHDRAWN)
+SORTS = ("date", "city", "name")
+
+
+@dataclass
+class SignatoryQuery:
+    q: str = ""
+    country: str = ""
+    region: str = ""
+    sort: str = "date"
+
+
+def fingerprint(version: StatementVersion) -> tuple[str, datetime | None]:
+    """An ETag and a Last-Modified for the version's public list, from one small aggregate query:
+    a conditional GET is answered without loading a single row."""
+    count, last = db.session.execute(
+        select(func.count(Endorsement.id), func.max(Endorsement.updated_at)).where(
+            Endorsement.version_id == version.id, Endorsement.state.in_(PUBLIC_STATES)
+        )
+    ).one()
+    if isinstance(last, str):  # SQLite returns the aggregate as text
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        from datetime import UTC
+
+        last = last.replace(tzinfo=UTC)
+    last = max(filter(None, [last, version.published_at]))
+    tag = hashlib.sha256(f"{version.id}:{count}:{last.isoformat()}".encode()).hexdigest()[:32]
+    return tag, last
+
+
+def public_endorsements(version: StatementVersion, query: SignatoryQuery) -> list[Endorsement]:
+    stmt = (
+        select(Endorsement)
+        .join(City, City.id == Endorsement.city_id)
+        .where(Endorsement.version_id == version.id, Endorsement.state.in_(PUBLIC_STATES))
+        .options(selectinload(Endorsement.city))
+    )
+    if query.q:
+        folded = search_key(query.q)
+        stmt = stmt.where(
+            City.search_text.contains(folded, autoescape=True)
+            | func.lower(Endorsement.signatory_name).contains(query.q.lower(), autoescape=True)
+        )
+    if query.country:
+        stmt = stmt.where(City.country_code == query.country)
+    if query.region:
+        stmt = stmt.where(City.country_code.in_(countries_in(query.region)))
+    order = {
+        "date": (Endorsement.signed_on, Endorsement.id),
+        "city": (City.name_en, Endorsement.id),
+        "name": (Endorsement.signatory_name, Endorsement.id),
+    }[query.sort if query.sort in SORTS else "date"]
+    return list(db.session.scalars(stmt.order_by(*order)))
+
+
+def counts_by_region(rows: list[Endorsement]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for e in rows:
+        if e.state == EndorsementState.VERIFIED:
+            region = macro_region(e.city.country_code) or "other"
+            counts[region] = counts.get(region, 0) + 1
+    return counts
+
+
+def public_record(e: Endorsement, version: StatementVersion) -> dict:
+    """One endorsement as open data."""
+    return {
+        "city": e.city.name_en,
+        "city_local": e.city.name_local,
+        "city_slug": e.city.slug,
+        "city_url": url_for("cities.city_page", slug=e.city.slug, _external=True),
+        "country": e.city.country_code,
+        "region": macro_region(e.city.country_code),
+        "signatory_name": e.signatory_name,
+        "signatory_title": e.signatory_title,
+        "place": e.place,
+        "signed_on": e.signed_on.isoformat(),
+        "state": e.state.value,
+        "withdrawn_on": e.withdrawn_at.date().isoformat() if e.withdrawn_at else None,
+        "withdrawal_reason": e.reason if e.state == EndorsementState.WITHDRAWN else None,
+        "version": version.number,
+        "text_sha256": e.text_sha256,
+        "record_sha256": e.record_sha256,
+        "signature_url": url_for("statement.signature", uuid=e.uuid, _external=True),
+        "id": e.uuid,
+    }

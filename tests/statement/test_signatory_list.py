@@ -1,0 +1,138 @@
+"""The public signatory list and its open data: the same rows in the page, JSON, CSV and Atom;
+nothing private; filters; conditional GETs answered 304."""
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+
+from cacnet.accounts.models import User
+from cacnet.core.db import db
+from cacnet.statement import endorsements
+from cacnet.statement.models import Endorsement, StatementVersion
+from tests.conftest import PASSWORD
+from tests.statement.test_endorsements import data, signature  # noqa: F401
+from tests.statement.test_versions import version_1  # noqa: F401 - fixture
+
+CITIES = [("Seoul", "KR", "서울특별시", "Oh Se-hoon"), ("Moscow", "RU", "Москва", "Sergey <Sobyanin> & co"),
+          ("Budapest", "HU", "Budapest", "Gergely Karácsony"), ("Toronto", "CA", "", "John Tory")]  # fmt: skip
+
+
+@pytest.fixture
+def signed(app, create_member_city, create_user, secretariat, version_1):  # noqa: F811
+    from cacnet.accounts import services as accounts
+
+    ids = {}
+    for name, country, local, person in CITIES:
+        city_id, _ = create_member_city(name, country, name_local=local)
+        user_id = create_user(f"mayor@{name.lower()}.example", city_id=city_id, name=person)
+        with app.test_request_context(
+            base_url="http://localhost", environ_base={"REMOTE_ADDR": "198.51.100.9"}
+        ):
+            officer = db.session.scalar(select(User).where(User.email == secretariat))
+            signer = db.session.get(User, user_id)
+            accounts.grant_signing_authority(officer, signer, "Letter")
+            e = endorsements.endorse(signer, db.session.scalar(select(StatementVersion)),
+                                     data(signatory_name=person, place=name), PASSWORD)  # fmt: skip
+            if name != "Toronto":  # Toronto's stays submitted: not public
+                endorsements.verify(officer, e)
+            if name == "Budapest":
+                endorsements.withdraw(signer, e, "Council decision")
+            db.session.commit()
+            ids[name] = e.uuid
+    return ids
+
+
+def test_page_json_csv_and_atom_show_the_same_signatories(client, signed):
+    page = client.get("/signatories").get_data(as_text=True)
+    assert "2 cities have endorsed version 1." in page
+    assert "Seoul" in page and "Moscow" in page and "Toronto" not in page
+    assert "Withdrawn endorsements" in page and "Council decision" in page
+    assert "Sergey &lt;Sobyanin&gt; &amp; co" in page
+
+    payload = client.get("/signatories.json").get_json()
+    by_city = {r["city"]: r for r in payload["signatories"]}
+    assert set(by_city) == {"Seoul", "Moscow", "Budapest"}
+    assert (
+        by_city["Seoul"]["state"] == "verified" and by_city["Seoul"]["city_local"] == "서울특별시"
+    )
+    assert (
+        by_city["Budapest"]["state"] == "withdrawn"
+        and by_city["Budapest"]["withdrawal_reason"] == "Council decision"
+    )
+    assert by_city["Moscow"]["region"] == "europe" and payload["version"] == 1
+
+    response = client.get("/signatories.csv")
+    assert response.data.startswith("\ufeff".encode())  # BOM for spreadsheet programs
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert {r["city"] for r in rows} == {"Seoul", "Moscow", "Budapest"}
+    assert next(r for r in rows if r["city"] == "Moscow")["city_local"] == "Москва"
+
+    feed = ET.fromstring(client.get("/signatories.atom").data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [t.text for t in feed.findall("a:entry/a:title", ns)]
+    assert sorted(titles) == [
+        "Moscow endorsed the Seoul Statement",
+        "Seoul endorsed the Seoul Statement",
+    ]
+
+    for body in (page, response.data.decode("utf-8-sig"), client.get("/signatories.json").get_data(as_text=True),
+                 client.get("/signatories.atom").get_data(as_text=True)):  # fmt: skip
+        assert "@" not in body.replace("@context", "") or "example" not in body  # no e-mail address
+        assert "198.51.100.9" not in body  # no IP address
+
+
+def test_filters_and_sorting(client, signed):
+    def cities(query):
+        return [
+            r["city"] for r in client.get(f"/signatories.json?{query}").get_json()["signatories"]
+        ]
+
+    assert cities("q=서울") == ["Seoul"]
+    assert cities("q=sobyanin") == ["Moscow"]
+    assert cities("region=asia") == ["Seoul"]
+    assert cities("country=RU") == ["Moscow"]
+    assert cities("sort=city") == ["Budapest", "Moscow", "Seoul"]
+    assert client.get("/signatories?version=9").status_code == 404
+    assert client.get("/signatories?sort=evil&region=mars&q=%25").status_code == 200
+
+
+def test_conditional_get_answers_304_until_the_list_changes(app, client, signed, secretariat):
+    first = client.get("/signatories")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert client.get("/signatories", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/signatories", headers={"If-Modified-Since": modified}).status_code == 304
+    json_etag = client.get("/signatories.json").headers["ETag"]
+    assert json_etag != etag  # each representation has its own tag
+    assert client.get("/signatories.json", headers={"If-None-Match": json_etag}).status_code == 304
+    # Toronto is verified: the list changes, the old tag no longer matches.
+    with app.test_request_context(base_url="http://localhost"):
+        officer = db.session.scalar(select(User).where(User.email == secretariat))
+        toronto = db.session.scalar(
+            select(Endorsement).where(Endorsement.uuid == signed["Toronto"])
+        )
+        endorsements.verify(officer, toronto)
+        db.session.commit()
+    response = client.get("/signatories", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and "Toronto" in response.get_data(as_text=True)
+
+
+def test_conditional_get_needs_no_row_queries(app, client, signed, count_queries):
+    etag = client.get("/signatories").headers["ETag"]
+    statements = []
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        assert client.get("/signatories", headers={"If-None-Match": etag}).status_code == 304
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert len(statements) <= 2  # the current version and one aggregate
