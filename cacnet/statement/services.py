@@ -152,6 +152,44 @@ def publish(actor, version: StatementVersion) -> None:
         actor=actor,
         details={"number": version.number, "sha256": version.text_sha256},
     )
+    _invite_earlier_signatories(version)
+
+
+def _invite_earlier_signatories(version: StatementVersion) -> None:
+    """Tell the signatories of cities that endorsed an earlier version that a new one awaits them
+    (sent after the commit, in each person's language)."""
+    from flask import url_for
+
+    from cacnet.accounts.models import SigningAuthority, User
+    from cacnet.core.mail import queue_mail
+    from cacnet.statement.models import Endorsement, EndorsementState
+
+    cities = (
+        select(Endorsement.city_id)
+        .where(Endorsement.version_id != version.id, Endorsement.state == EndorsementState.VERIFIED)
+        .distinct()
+    )
+    signatories = db.session.scalars(
+        select(User)
+        .join(SigningAuthority, SigningAuthority.user_id == User.id)
+        .where(
+            SigningAuthority.revoked_at.is_(None),
+            SigningAuthority.city_id.in_(cities),
+            User.disabled_at.is_(None),
+        )
+    ).all()
+    for user in signatories:
+        if user.city is None or not user.city.is_active_member:
+            continue
+        queue_mail(
+            user.email,
+            "statement/emails/new_version.txt",
+            user.locale,
+            recipient=user,
+            version=version,
+            link=url_for("statement.sign", _external=True),
+            diff_link=url_for("statement.diff", number=version.number, _external=True),
+        )
 
 
 @dataclass

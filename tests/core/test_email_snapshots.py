@@ -33,6 +33,8 @@ endorsement = SimpleNamespace(
 CONTEXT = {
     "endorsement": endorsement,
     "recipient": user,
+    "version": SimpleNamespace(number=2),
+    "diff_link": "http://localhost/statement/v/2/diff",
     "user": user,
     "applicant": user,
     "inviter": user,

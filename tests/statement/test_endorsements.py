@@ -235,3 +235,21 @@ def test_verify_return_and_withdraw(app, seoul, secretariat, outbox):
         ).all()
         assert actions == ["endorsement_submitted", "endorsement_return", "endorsement_submitted",
                            "endorsement_verify", "endorsement_withdraw"]  # fmt: skip
+
+
+def test_publishing_a_new_version_invites_earlier_signatories(app, seoul, secretariat, outbox):
+    from cacnet.statement import services
+
+    first = endorse_as(app, seoul["mayor@seoul.example"])
+    with app.test_request_context(base_url="http://localhost"):
+        officer = db.session.scalar(select(User).where(User.email == secretariat))
+        endorsements.verify(officer, db.session.get(Endorsement, first))
+        db.session.commit()
+        draft = services.create_draft(officer)
+        services.update_draft(officer, draft, services.VersionText("T2", "T2", "Body 2", "본문 2"))
+        services.publish(officer, draft)
+        db.session.commit()
+    # Both of Seoul's signatories are invited (the city endorsed version 1).
+    for email in ("mayor@seoul.example", "deputy@seoul.example"):
+        [mail] = outbox.to(email, "Version 2 of the Seoul Statement is published")
+        assert "/statement/sign" in mail.get_body().get_content()
