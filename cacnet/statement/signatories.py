@@ -52,11 +52,11 @@ def fingerprint(version: StatementVersion) -> tuple[str, datetime | None]:
     return tag, last
 
 
-def public_endorsements(version: StatementVersion, query: SignatoryQuery) -> list[Endorsement]:
+def _select(version: StatementVersion, query: SignatoryQuery, states=PUBLIC_STATES):
     stmt = (
         select(Endorsement)
         .join(City, City.id == Endorsement.city_id)
-        .where(Endorsement.version_id == version.id, Endorsement.state.in_(PUBLIC_STATES))
+        .where(Endorsement.version_id == version.id, Endorsement.state.in_(states))
         .options(selectinload(Endorsement.city))
     )
     if query.q:
@@ -74,15 +74,36 @@ def public_endorsements(version: StatementVersion, query: SignatoryQuery) -> lis
         "city": (City.name_en, Endorsement.id),
         "name": (Endorsement.signatory_name, Endorsement.id),
     }[query.sort if query.sort in SORTS else "date"]
-    return list(db.session.scalars(stmt.order_by(*order)))
+    return stmt.order_by(*order)
 
 
-def counts_by_region(rows: list[Endorsement]) -> dict[str, int]:
+def public_endorsements(version: StatementVersion, query: SignatoryQuery) -> list[Endorsement]:
+    """Every public endorsement the query finds (for the open-data exports)."""
+    return list(db.session.scalars(_select(version, query)))
+
+
+def verified_page(version: StatementVersion, query: SignatoryQuery, page: int, per_page: int = 50):
+    """One page of the verified endorsements, for the list page."""
+    stmt = _select(version, query, (EndorsementState.VERIFIED,))
+    return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def withdrawn(version: StatementVersion, query: SignatoryQuery) -> list[Endorsement]:
+    return list(db.session.scalars(_select(version, query, (EndorsementState.WITHDRAWN,))))
+
+
+def counts_by_region(version: StatementVersion) -> dict[str, int]:
+    """Verified endorsements of the version per UN M49 region, from one grouped query."""
     counts: dict[str, int] = {}
-    for e in rows:
-        if e.state == EndorsementState.VERIFIED:
-            region = macro_region(e.city.country_code) or "other"
-            counts[region] = counts.get(region, 0) + 1
+    rows = db.session.execute(
+        select(City.country_code, func.count())
+        .join(Endorsement, Endorsement.city_id == City.id)
+        .where(Endorsement.version_id == version.id, Endorsement.state == EndorsementState.VERIFIED)
+        .group_by(City.country_code)
+    )
+    for country, count in rows:
+        region = macro_region(country) or "other"
+        counts[region] = counts.get(region, 0) + count
     return counts
 
 

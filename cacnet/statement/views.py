@@ -363,18 +363,19 @@ def signatories():
 
     def build():
         query = _query()
-        rows = signatory_list.public_endorsements(version, query)
-        verified = [e for e in rows if e.state == EndorsementState.VERIFIED]
-        withdrawn = [e for e in rows if e.state == EndorsementState.WITHDRAWN]
+        pagination = signatory_list.verified_page(
+            version, query, request.args.get("page", 1, type=int) or 1
+        )
         return render_template(
             "statement/signatories.html",
             version=version,
             versions=services.published_versions(),
-            verified=verified,
-            withdrawn=withdrawn,
+            pagination=pagination,
+            verified=pagination.items,
+            withdrawn=signatory_list.withdrawn(version, query),
             query=query,
             regions=MACRO_REGIONS,
-            counts=signatory_list.counts_by_region(rows),
+            counts=signatory_list.counts_by_region(version),
         )
 
     return _conditional(version, build)

@@ -136,3 +136,17 @@ def test_conditional_get_needs_no_row_queries(app, client, signed, count_queries
     finally:
         event.remove(engine, "before_cursor_execute", before)
     assert len(statements) <= 2  # the current version and one aggregate
+
+
+def test_the_list_page_is_paginated(app, client, signed):
+    from cacnet.statement import signatories
+
+    with app.test_request_context():
+        version = db.session.scalar(select(StatementVersion))
+        query = signatories.SignatoryQuery(sort="city")
+        first = signatories.verified_page(version, query, page=1, per_page=1)
+        second = signatories.verified_page(version, query, page=2, per_page=1)
+        assert first.pages == 2 and [e.city.name_en for e in first.items] == ["Moscow"]
+        assert [e.city.name_en for e in second.items] == ["Seoul"]
+        assert signatories.counts_by_region(version) == {"asia": 1, "europe": 1}
+    assert client.get("/signatories?page=99").status_code == 200
