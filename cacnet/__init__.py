@@ -53,6 +53,9 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "cacnet" / "translations"),
     )
     limiter.init_app(app)
+    from cacnet.core import cache as shared_cache
+
+    shared_cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"

@@ -74,6 +74,9 @@ def _empty_tables() -> None:
 def _clean(app):
     with app.app_context():
         limiter.reset()
+        from cacnet.core.cache import cache
+
+        cache.clear()
     yield
     with app.app_context():
         db.session.remove()

@@ -253,11 +253,14 @@ def _notify_signer(endorsement: Endorsement, template: str, link: str) -> None:
 
 
 def _change(endorsement: Endorsement, source, target, actor, action: str, reason: str = "") -> None:
+    from cacnet.statement.signatories import forget_fingerprints
+
     if endorsement.state != source:
         raise StateConflict(_l("This endorsement cannot be changed this way in its present state."))
     previous = endorsement.state
     endorsement.state = target
     endorsement.reason = reason
+    forget_fingerprints(endorsement.version.number)
     audit.record(
         f"endorsement_{action}",
         endorsement,

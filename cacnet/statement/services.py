@@ -153,6 +153,9 @@ def publish(actor, version: StatementVersion) -> None:
         details={"number": version.number, "sha256": version.text_sha256},
     )
     _invite_earlier_signatories(version)
+    from cacnet.statement.signatories import forget_fingerprints
+
+    forget_fingerprints(version.number)  # "current" changes
 
 
 def _invite_earlier_signatories(version: StatementVersion) -> None:

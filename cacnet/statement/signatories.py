@@ -33,6 +33,40 @@ class SignatoryQuery:
     sort: str = "date"
 
 
+FINGERPRINT_TTL = 30  # seconds; every endorsement change deletes it after commit anyway
+BODY_TTL = 600
+
+
+def _fingerprint_key(number: int | None) -> str:
+    return f"signatories:fp:{number or 'current'}"
+
+
+def forget_fingerprints(number: int) -> None:
+    """After the commit, drop the cached fingerprints of version ``number`` and of "current":
+    the next request sees the change (and gets a new ETag)."""
+    from cacnet.core.cache import delete_after_commit
+
+    delete_after_commit(_fingerprint_key(None), _fingerprint_key(number))
+
+
+def cached_fingerprint(number: int | None):
+    """(version id, version number, ETag base, last change) of the requested list, from the
+    shared cache when it is there: a conditional GET then needs no database at all."""
+    from cacnet.core.cache import cache
+    from cacnet.statement import services
+
+    key = _fingerprint_key(number)
+    found = cache.get(key)
+    if found is None:
+        version = services.published_version(number) if number else services.current_version()
+        if version is None:
+            return None
+        tag, last = fingerprint(version)
+        found = (version.id, version.number, tag, last)
+        cache.set(key, found, timeout=FINGERPRINT_TTL)
+    return found
+
+
 def fingerprint(version: StatementVersion) -> tuple[str, datetime | None]:
     """An ETag and a Last-Modified for the version's public list, from one small aggregate query:
     a conditional GET is answered without loading a single row."""

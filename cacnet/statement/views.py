@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from cacnet.accounts.forms import ConfirmForm
 from cacnet.cities.regions import MACRO_REGIONS
+from cacnet.core.cache import cache
 from cacnet.core.db import db, utcnow
 from cacnet.core.errors import ServiceError
 from cacnet.core.text import render_markdown
@@ -314,15 +315,6 @@ def signature(uuid: str):
     return response
 
 
-def _list_version() -> StatementVersion:
-    """The version whose signatories are asked for: ?version=<n>, else the current one."""
-    number = request.args.get("version", type=int)
-    version = services.published_version(number) if number else services.current_version()
-    if version is None:
-        abort(404)
-    return version
-
-
 def _query() -> signatory_list.SignatoryQuery:
     args = request.args
     region = args.get("region") or ""
@@ -334,23 +326,42 @@ def _query() -> signatory_list.SignatoryQuery:
     )
 
 
-def _conditional(version: StatementVersion, build):
-    """Answer 304 when the list has not changed since the client's copy (ETag or
-    If-Modified-Since); otherwise build the response and stamp it."""
-    etag, last_modified = signatory_list.fingerprint(version)
-    vary = request.query_string.decode()
-    tag = hashlib.sha256(f"{etag}:{vary}:{request.path}:{get_locale()}".encode()).hexdigest()[:32]
-    probe = Response()
+def _serve_list(build, *, personal: bool = False):
+    """Serve a representation of the signatory list with an ETag and Last-Modified.
+
+    A conditional GET that matches is answered 304 from the cached fingerprint, without the
+    database. Otherwise the body is served from the shared cache under its ETag, which covers the
+    list's state, the query, the path and the language, so a cached body is never stale. Pages
+    that show the signed-in visitor's menu (``personal``) are built for each visitor instead.
+    """
+    found = signatory_list.cached_fingerprint(request.args.get("version", type=int))
+    if found is None:
+        abort(404)
+    version_id, _number, base, last_modified = found
+    viewer = current_user.get_id() if (personal and current_user.is_authenticated) else "public"
+    key = f"{base}:{request.full_path}:{get_locale()}:{viewer}"
+    tag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    headers = {
+        "Cache-Control": "public, max-age=60" if viewer == "public" else "private, max-age=0"
+    }
+    probe = Response(headers=headers)
     probe.set_etag(tag)
     probe.last_modified = last_modified
-    probe.headers["Cache-Control"] = "public, max-age=60"
-    probe.make_conditional(request)
-    if probe.status_code == 304:
+    if probe.make_conditional(request).status_code == 304:
         return probe
-    response = make_response(build())
+    cached = cache.get(f"signatories:body:{tag}") if viewer == "public" else None
+    if cached is None:
+        built = make_response(build(db.session.get(StatementVersion, version_id)))
+        disposition = built.headers.get("Content-Disposition")
+        cached = (built.get_data(), built.content_type, disposition)
+        if viewer == "public":
+            cache.set(f"signatories:body:{tag}", cached, timeout=signatory_list.BODY_TTL)
+    body, content_type, disposition = cached
+    response = Response(body, content_type=content_type, headers=headers)
+    if disposition:
+        response.headers["Content-Disposition"] = disposition
     response.set_etag(tag)
     response.last_modified = last_modified
-    response.headers["Cache-Control"] = "public, max-age=60"
     response.vary.add("Accept-Language")
     return response
 
@@ -359,9 +370,8 @@ def _conditional(version: StatementVersion, build):
 def signatories():
     """The verified endorsements of a version (the current one unless ?version=), searchable and
     filterable, with counts by region; withdrawn ones listed apart."""
-    version = _list_version()
 
-    def build():
+    def build(version):
         query = _query()
         pagination = signatory_list.verified_page(
             version, query, request.args.get("page", 1, type=int) or 1
@@ -378,14 +388,12 @@ def signatories():
             counts=signatory_list.counts_by_region(version),
         )
 
-    return _conditional(version, build)
+    return _serve_list(build, personal=True)
 
 
 @bp.get("/signatories.json")
 def signatories_json():
-    version = _list_version()
-
-    def build():
+    def build(version):
         rows = signatory_list.public_endorsements(version, _query())
         return jsonify(
             version=version.number,
@@ -394,7 +402,7 @@ def signatories_json():
             signatories=[signatory_list.public_record(e, version) for e in rows],
         )
 
-    return _conditional(version, build)
+    return _serve_list(build)
 
 
 CSV_COLUMNS = ("city", "city_local", "country", "region", "signatory_name", "signatory_title",
@@ -404,9 +412,7 @@ CSV_COLUMNS = ("city", "city_local", "country", "region", "signatory_name", "sig
 
 @bp.get("/signatories.csv")
 def signatories_csv():
-    version = _list_version()
-
-    def build():
+    def build(version):
         out = io.StringIO()
         out.write("\ufeff")  # a BOM, so spreadsheet programs read the Korean as UTF-8
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -420,15 +426,14 @@ def signatories_csv():
         )
         return response
 
-    return _conditional(version, build)
+    return _serve_list(build)
 
 
 @bp.get("/signatories.atom")
 def signatories_atom():
     """A feed of the verified endorsements of the current version, newest first."""
-    version = _list_version()
 
-    def build():
+    def build(version):
         rows = [
             e
             for e in signatory_list.public_endorsements(version, signatory_list.SignatoryQuery())
@@ -443,7 +448,7 @@ def signatories_atom():
         )
         return Response(xml, mimetype="application/atom+xml")
 
-    return _conditional(version, build)
+    return _serve_list(build)
 
 
 STATE_LABELS = {

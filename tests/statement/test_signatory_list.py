@@ -12,7 +12,7 @@ from cacnet.accounts.models import User
 from cacnet.core.db import db
 from cacnet.statement import endorsements
 from cacnet.statement.models import Endorsement, StatementVersion
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 from tests.statement.test_endorsements import data, signature  # noqa: F401
 from tests.statement.test_versions import version_1  # noqa: F401 - fixture
 
@@ -150,3 +150,27 @@ def test_the_list_page_is_paginated(app, client, signed):
         assert [e.city.name_en for e in second.items] == ["Seoul"]
         assert signatories.counts_by_region(version) == {"asia": 1, "europe": 1}
     assert client.get("/signatories?page=99").status_code == 200
+
+
+def test_repeated_requests_are_served_from_the_cache_without_the_database(
+    app, client, signed, count_queries
+):
+    client.get("/signatories.json")  # builds and caches
+    assert count_queries(client, "/signatories.json") == 0
+    etag = client.get("/signatories").headers["ETag"]
+    statements = count_queries(client, "/signatories")
+    assert (
+        statements == 0
+        and client.get("/signatories", headers={"If-None-Match": etag}).status_code == 304
+    )
+
+
+def test_a_signed_in_visitor_never_gets_another_visitors_page(app, client, signed, secretariat):
+    anonymous = client.get("/signatories").get_data(as_text=True)
+    assert "Sign out" not in anonymous
+    officer = app.test_client()
+    login(officer, secretariat)
+    page = officer.get("/signatories")
+    assert "Sign out" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"].startswith("private")
+    assert "Sign out" not in client.get("/signatories").get_data(as_text=True)
