@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from pathlib import Path
 
 from flask import current_app
@@ -33,7 +34,9 @@ def store(data: bytes, folder: str, extension: str) -> str:
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{digest}.{extension}"
     if not target.exists():
-        tmp = target.with_suffix(f".{extension}.tmp")
+        # A unique temporary name: two requests storing the same content at once must not
+        # trip over each other's half-written file; the rename is atomic and idempotent.
+        tmp = target_dir / f".{digest}.{uuid.uuid4().hex}.tmp"
         tmp.write_bytes(data)
         tmp.replace(target)
     return digest
