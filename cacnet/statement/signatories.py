@@ -163,3 +163,45 @@ def public_record(e: Endorsement, version: StatementVersion) -> dict:
         "signature_url": url_for("statement.signature", uuid=e.uuid, _external=True),
         "id": e.uuid,
     }
+
+
+@dataclass(frozen=True)
+class SignatoryMap:
+    """Distinct positions on the members map (cacnet.cities.map's viewBox): member cities that
+    have not endorsed the version, and the cities that have (verified)."""
+
+    members: list[tuple[float, float]]
+    signatories: list[tuple[float, float]]
+    member_count: int
+    signatory_count: int
+
+
+def signatory_map(version: StatementVersion) -> SignatoryMap:
+    """The members map with the version's signatories highlighted, from two narrow queries.
+
+    Cities sharing a position (to a tenth of the viewBox) are drawn once, so the image stays
+    small at 10,000 members; the counts are of cities, not of points.
+    """
+    from cacnet.cities.map import project
+    from cacnet.cities.services import member_in
+    from cacnet.membership.models import CURRENT_MEMBER_STATES
+
+    signed = select(Endorsement.city_id).where(
+        Endorsement.version_id == version.id, Endorsement.state == EndorsementState.VERIFIED
+    )
+    placed = City.latitude.is_not(None) & City.longitude.is_not(None)
+    signatory_rows = db.session.execute(
+        select(City.latitude, City.longitude).where(City.id.in_(signed), placed)
+    ).all()
+    member_rows = db.session.execute(
+        select(City.latitude, City.longitude).where(
+            City.merged_into_id.is_(None),
+            member_in(*CURRENT_MEMBER_STATES),
+            City.id.not_in(signed),
+            placed,
+        )
+    ).all()
+    signatory_points = sorted({project(lat, lon) for lat, lon in signatory_rows})
+    taken = set(signatory_points)
+    member_points = sorted({project(lat, lon) for lat, lon in member_rows} - taken)
+    return SignatoryMap(member_points, signatory_points, len(member_rows), len(signatory_rows))
