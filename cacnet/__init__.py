@@ -115,3 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cities_admin_bp)
     app.register_blueprint(cities_bp)
     app.register_blueprint(statement_bp)
+
+    from cacnet.statement import city_hooks
+
+    city_hooks.register()

@@ -188,3 +188,7 @@ class DirectoryFilterForm(FlaskForm):
         self.status.choices = [("", _l("Current members"))] + [
             (s.value, labels[s]) for s in statuses
         ]
+        from cacnet.cities.hooks import DIRECTORY_FACETS
+
+        for name, facet in DIRECTORY_FACETS.items():
+            self[name].choices = facet.choices()

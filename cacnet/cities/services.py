@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
+from cacnet.cities.hooks import DIRECTORY_FACETS
 from cacnet.cities.models import City, Contact, ContactArea, Visibility
 from cacnet.core import audit, uploads
 from cacnet.core.db import db
@@ -428,6 +429,7 @@ class DirectoryQuery:
     sort: str = "name"
     page: int = 1
     per_page: int = 20
+    facets: dict[str, str] = field(default_factory=dict)  # see cacnet.cities.hooks
 
 
 @cache
@@ -478,6 +480,11 @@ def directory_select(viewer, query: DirectoryQuery):
         stmt = stmt.where(City.country_code == query.country)
     if query.region:
         stmt = stmt.where(City.country_code.in_(countries_in(query.region)))
+    for name, value in query.facets.items():
+        facet = DIRECTORY_FACETS.get(name)
+        condition = facet.condition(value) if facet else None
+        if condition is not None:
+            stmt = stmt.where(condition)
     order = {
         "name": (City.name_en, City.id),
         "country": (City.country_code, City.name_en, City.id),

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from cacnet.accounts.forms import ConfirmForm
-from cacnet.cities import services
+from cacnet.cities import hooks, services
 from cacnet.cities.forms import (
     AREA_LABELS,
     VISIBILITY_LABELS,
@@ -68,9 +68,16 @@ def directory():
         sort=form.sort.data if not form.sort.errors else "name",
         page=request.args.get("page", 1, type=int) or 1,
         per_page=int(form.per_page.data) if form.per_page.data and not form.per_page.errors else 20,
+        facets=hooks.facet_values(request.args),
     )
     pagination = services.directory_page(current_user, query)
-    return render_template("cities/directory.html", form=form, pagination=pagination, query=query)
+    return render_template(
+        "cities/directory.html",
+        form=form,
+        pagination=pagination,
+        query=query,
+        facets=hooks.DIRECTORY_FACETS,
+    )
 
 
 @bp.get("/cities/<slug>")
@@ -86,7 +93,18 @@ def city_page(slug: str):
         description=render_markdown(city.description),
         can_edit=services.can_edit(current_user, city),
         m49=MACRO_REGIONS.get(macro_region(city.country_code) or ""),
+        sections=_sections(city),
     )
+
+
+def _sections(city: City) -> list[tuple[str, dict]]:
+    """The sections other capabilities add to the city page (cacnet.cities.hooks)."""
+    found = []
+    for section in hooks.CITY_PAGE_SECTIONS:
+        context = section.context(city, current_user)
+        if context is not None:
+            found.append((section.template, context))
+    return found
 
 
 @bp.get("/cities/<slug>/logo.png")
@@ -340,6 +358,7 @@ def _query_from_args() -> services.DirectoryQuery:
         country=(args.get("country") or "")[:2],
         region=args.get("region") if args.get("region") in MACRO_REGIONS else "",
         status=args.get("status") or "",
+        facets=hooks.facet_values(args),
     )
 
 

@@ -62,3 +62,104 @@ def test_a_signatory_draws_a_signature_and_signs(app, page, live_server, seoul, 
         assert endorsement.signature_kind == "drawn"
     expect(page.get_by_role("img", name="Signature of")).to_be_visible()
     axe_check(page)
+
+
+def draw_signature(page) -> None:
+    canvas = page.locator("[data-signature-pad] canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 120)
+    page.mouse.down()
+    for x, y in ((120, 50), (200, 140), (300, 60), (420, 130)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    page.mouse.up()
+
+
+def test_grant_endorse_verify_publish_and_withdraw(
+    app,
+    page,
+    live_server,
+    create_member_city,
+    create_user,
+    secretariat,
+    version_1,  # noqa: F811
+):
+    """The whole journey of issue 4 in Chromium: the secretariat grants signing authority, the
+    mayor draws a signature and signs, the secretariat verifies, the public finds Seoul in the
+    list, on the map and in the JSON, CSV and Atom exports; the mayor withdraws and the list
+    shows it apart."""
+    from sqlalchemy import select
+
+    from cacnet.cities.models import City
+    from cacnet.core.db import db
+    from cacnet.membership.models import Membership
+    from tests.browser.test_journey import sign_in, sign_out
+    from tests.conftest import PASSWORD
+
+    city_id, _admin = create_member_city("Seoul", "KR", name_local="서울특별시")
+    create_user("mayor@seoul.example", city_id=city_id, name="Oh Se-hoon")
+    with app.app_context():
+        city = db.session.get(City, city_id)
+        city.latitude, city.longitude = 37.5665, 126.978
+        membership_uuid = db.session.scalar(
+            select(Membership.uuid).where(Membership.city_id == city_id)
+        )
+        db.session.commit()
+
+    sign_in(page, live_server, secretariat)
+    page.goto(live_server.url(f"/secretariat/applications/{membership_uuid}"))
+    page.get_by_label("Evidence of authority (letter, title) (Oh Se-hoon)").fill(
+        "Letter of the council"
+    )
+    page.get_by_role("button", name="Grant signing authority (Oh Se-hoon)").click()
+    expect(page.get_by_role("status")).to_contain_text("Oh Se-hoon may now sign for the city.")
+    sign_out(page)
+
+    sign_in(page, live_server, "mayor@seoul.example")
+    page.goto(live_server.url("/statement/sign"))
+    draw_signature(page)
+    page.get_by_label("Title of the signatory").fill("Mayor of Seoul")
+    page.get_by_label("I am authorised to commit my city to this Statement.").check()
+    page.get_by_label("Your password, to confirm it is you").fill(PASSWORD)
+    page.get_by_role("button", name="Sign and submit").click()
+    expect(page.get_by_role("status")).to_contain_text("The secretariat will verify")
+    sign_out(page)
+
+    sign_in(page, live_server, secretariat)
+    page.goto(live_server.url("/secretariat/endorsements/"))
+    expect(page.get_by_role("img", name="Signature of Oh Se-hoon")).to_be_visible()
+    page.get_by_role("button", name="Verify Seoul").click()
+    expect(page.get_by_role("status")).to_contain_text("verified")
+    sign_out(page)
+
+    page.goto(live_server.url("/signatories"))
+    row = page.get_by_role("row").filter(has_text="Seoul")
+    expect(row).to_contain_text("Oh Se-hoon")
+    expect(row.get_by_role("img", name="Signature of Oh Se-hoon")).to_be_visible()
+    the_map = page.get_by_role("img", name="Map of the member cities")
+    expect(the_map).to_have_attribute(
+        "alt", "Map of the member cities: 1 signatory city of version 1 is highlighted."
+    )
+    the_map.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('.map-layers img[loading]').naturalWidth > 0"
+    )
+    axe_check(page)
+    for link, expected in (("JSON", '"signatory_name": "Oh Se-hoon"'), ("CSV", "Oh Se-hoon,Mayor of Seoul"),
+                           ("Atom", "Seoul endorsed the Seoul Statement")):  # fmt: skip
+        href = page.get_by_role("link", name=link, exact=True).get_attribute("href")
+        body = page.request.get(live_server.url(href)).text()
+        assert expected in body.replace('":"', '": "'), (link, body[:300])
+
+    sign_in(page, live_server, "mayor@seoul.example")
+    page.goto(live_server.url("/statement/sign"))
+    page.get_by_label("Reason for withdrawing (public)").fill("The council revoked its decision.")
+    page.get_by_role("button", name="Withdraw the endorsement").click()
+    expect(page.get_by_role("status")).to_contain_text("withdrawn")
+    sign_out(page)
+    page.goto(live_server.url("/signatories"))
+    withdrawn = page.get_by_role("heading", name="Withdrawn endorsements")
+    expect(withdrawn).to_be_visible()
+    expect(page.locator("ul.plain")).to_contain_text("Seoul (South Korea)")
+    expect(page.locator("ul.plain")).to_contain_text("The council revoked its decision.")
+    expect(page.get_by_role("row").filter(has_text="Oh Se-hoon")).to_have_count(0)

@@ -174,3 +174,83 @@ def test_a_signed_in_visitor_never_gets_another_visitors_page(app, client, signe
     assert "Sign out" in page.get_data(as_text=True)
     assert page.headers["Cache-Control"].startswith("private")
     assert "Sign out" not in client.get("/signatories").get_data(as_text=True)
+
+
+def test_the_members_map_highlights_the_signatories(app, client, signed, create_member_city):
+    from cacnet.cities.map import project
+    from cacnet.cities.models import City
+
+    create_member_city("Lima", "PE")
+    create_member_city("Nowhere", "FR")  # no coordinates: not on the map
+    places = {"Seoul": (37.57, 126.98), "Moscow": (55.76, 37.62), "Budapest": (47.5, 19.04),
+              "Toronto": (43.65, -79.38), "Lima": (-12.05, -77.04)}  # fmt: skip
+    with app.app_context():
+        for city in db.session.scalars(select(City)):
+            city.latitude, city.longitude = places.get(city.name_en, (None, None))
+        db.session.commit()
+
+    page = client.get("/signatories").get_data(as_text=True)
+    assert 'src="/signatories/map.svg?version=1"' in page
+    assert "2 signatory cities of version 1 are highlighted" in page
+    response = client.get("/signatories/map.svg?version=1")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = ET.fromstring(response.data)
+    ns = "{http://www.w3.org/2000/svg}"
+    members_layer, signatories_layer = svg.findall(f"{ns}g")
+
+    def points(layer):
+        return {(float(c.get("cx")), float(c.get("cy"))) for c in layer.findall(f"{ns}circle")}
+
+    # Verified endorsements are highlighted; the withdrawn (Budapest), the submitted (Toronto)
+    # and the member that never signed (Lima) are plain members.
+    assert points(signatories_layer) == {project(*places[c]) for c in ("Seoul", "Moscow")}
+    assert points(members_layer) == {project(*places[c]) for c in ("Budapest", "Toronto", "Lima")}
+    assert "5 member cities; the 2 signatories of version 1" in svg.find(f"{ns}title").text
+
+    etag = response.headers["ETag"]
+    assert (
+        client.get("/signatories/map.svg?version=1", headers={"If-None-Match": etag}).status_code
+        == 304
+    )
+    assert client.get("/signatories/map.svg?version=7").status_code == 404
+
+
+def test_the_directory_filters_by_endorsement_and_city_pages_show_it(
+    client, signed, create_member_city
+):
+    create_member_city("Lima", "PE")
+
+    def found(query):
+        page = client.get(f"/cities/?{query}").get_data(as_text=True)
+        return {
+            name
+            for name in ("Seoul", "Moscow", "Budapest", "Toronto", "Lima")
+            if f">{name}</a>" in page
+        }
+
+    assert found("endorsement=current") == {"Seoul", "Moscow"}
+    assert found("endorsement=none") == {"Budapest", "Toronto", "Lima"}
+    assert found("endorsement=earlier") == set()
+    assert found("endorsement=evil") == {"Seoul", "Moscow", "Budapest", "Toronto", "Lima"}
+    assert found("endorsement=current&country=KR") == {"Seoul"}
+    geo = client.get("/cities.geojson?endorsement=current").get_json()
+    assert geo["type"] == "FeatureCollection"
+
+    seoul = client.get("/cities/seoul-kr").get_data(as_text=True)
+    assert "Endorsed version 1 on" in seoul and "Oh Se-hoon" in seoul
+    budapest = client.get("/cities/budapest-hu").get_data(as_text=True)
+    assert "has not endorsed the current version (1)" in budapest
+    assert "withdrawn on" in budapest and "Council decision" in budapest
+    toronto = client.get("/cities/toronto-ca").get_data(as_text=True)
+    assert "has not endorsed the current version (1)" in toronto and "John Tory" not in toronto
+
+
+def test_a_city_that_signed_only_an_earlier_version(app, client, signed, secretariat):
+    from tests.statement.test_versions import _publish_v2
+
+    _publish_v2(client, secretariat)
+    page = client.get("/cities/?endorsement=earlier").get_data(as_text=True)
+    assert ">Seoul</a>" in page and ">Moscow</a>" in page and ">Toronto</a>" not in page
+    assert ">Seoul</a>" not in client.get("/cities/?endorsement=current").get_data(as_text=True)
+    seoul = client.get("/cities/seoul-kr").get_data(as_text=True)
+    assert "has not endorsed the current version (2)" in seoul and "Endorsed version 1 on" in seoul
