@@ -921,6 +921,8 @@ def _delete_file(path: Path) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the real commit is still to come
+        return
     session.info.pop(_ON_ROLLBACK, None)
     for func, args in session.info.pop(_AFTER_COMMIT, []):
         try:
@@ -931,6 +933,8 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _run_on_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_COMMIT, None)
     for func, args in session.info.pop(_ON_ROLLBACK, []):
         try:

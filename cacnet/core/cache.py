@@ -30,6 +30,8 @@ def delete_after_commit(*keys: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _delete_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the real commit is still to come
+        return
     keys = session.info.pop(_PENDING_KEY, None)
     if keys:
         cache.delete_many(*keys)
@@ -37,4 +39,6 @@ def _delete_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_PENDING_KEY, None)

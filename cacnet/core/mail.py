@@ -99,6 +99,8 @@ def deliver(settings: MailSettings, msg: EmailMessage) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT released: the real commit is still to come
+        return
     for settings, msg in session.info.pop(_PENDING_KEY, []):
         try:
             deliver(settings, msg)
@@ -109,4 +111,6 @@ def _send_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT rolled back: the transaction goes on
+        return
     session.info.pop(_PENDING_KEY, None)
