@@ -26,6 +26,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     load_config(app, config_override)
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for noisy in ("weasyprint", "fontTools"):  # per-step progress at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -115,6 +117,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cities_admin_bp)
     app.register_blueprint(cities_bp)
     app.register_blueprint(statement_bp)
+    from cacnet.statement.document_views import bp as documents_bp
+
+    app.register_blueprint(documents_bp)
+    from cacnet.api.views import bp as api_bp
+
+    app.register_blueprint(api_bp)
 
     from cacnet.statement import city_hooks
 

@@ -53,6 +53,14 @@ class Defaults:
     # City imports are checked and written by a background thread; True runs that work inline,
     # right after the commit that starts it (tests).
     CITY_IMPORT_SYNC = False
+    # Background jobs (cacnet.core.jobs): an RQ queue on REDIS_URL, else threads; True: inline.
+    JOBS_SYNC = False
+    JOBS_QUEUE = "cacnet"
+    # Render a city's certificate as soon as its endorsement is verified (tests turn it off to
+    # keep WeasyPrint out of tests that are not about documents).
+    ISSUE_DOCUMENTS_ON_CHANGE = True
+    # The largest PDF the verification page and POST /api/v1/verify accept.
+    VERIFY_MAX_BYTES = 100 * 1024 * 1024
 
 
 _ENV_STRINGS = (
@@ -111,6 +119,7 @@ def load_config(app, config_override: dict[str, Any] | None) -> None:
         # SQLite has no pool to pre-ping and wants a longer lock wait under concurrent writers.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     app.config.setdefault("UPLOAD_FOLDER", str(instance / "uploads"))
+    app.config.setdefault("DOCUMENT_FOLDER", str(instance / "documents"))
     app.config.setdefault("OUTBOX_FOLDER", str(instance / "outbox"))
 
     base_url = app.config["BASE_URL"].rstrip("/")

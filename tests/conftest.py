@@ -44,8 +44,13 @@ def app(tmp_path_factory):
             "SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
             "BASE_URL": "http://localhost",
             "ARGON2_PROFILE": "CHEAPEST",  # real argon2, fast parameters
+            "JOBS_SYNC": True,  # background jobs run right after the commit that queues them
+            "ISSUE_DOCUMENTS_ON_CHANGE": False,  # the document tests turn it on
         }
     )
+    from cacnet.statement import seal
+
+    seal.init_seal(instance)  # the secretariat's seal, a fresh self-signed one for the session
     with app.app_context():
         if ON_POSTGRES:
             with db.engine.begin() as conn:
@@ -81,7 +86,8 @@ def _clean(app):
     with app.app_context():
         db.session.remove()
         _empty_tables()
-    for folder in (app.config["OUTBOX_FOLDER"], app.config["UPLOAD_FOLDER"]):
+    for folder in (app.config["OUTBOX_FOLDER"], app.config["UPLOAD_FOLDER"],
+                   app.config["DOCUMENT_FOLDER"]):  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
 
 

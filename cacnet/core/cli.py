@@ -16,6 +16,11 @@ ROLE_CHOICES = ("delegate", "city-admin", "signatory", "secretariat", "admin")
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    from cacnet.core.jobs import worker_command
+    from cacnet.statement.seal import seal_cli
+
+    app.cli.add_command(seal_cli)
+    app.cli.add_command(worker_command)
 
 
 @click.command("create-user")

@@ -232,7 +232,6 @@ DEMO_SIGNATORIES = [
 
 def _endorsements(officer: User) -> None:
     """Signatories and endorsements of version 1, so the signatory list is alive."""
-    import unicodedata
     from datetime import date, timedelta
 
     from cacnet.statement import endorsements
@@ -259,11 +258,10 @@ def _endorsements(officer: User) -> None:
         )  # fmt: skip
         if not signer.is_signatory:
             accounts.grant_signing_authority(officer, signer, "Demo: letter of authority")
-        latin = unicodedata.normalize("NFKD", person).encode("ascii", "ignore").decode()
         data = endorsements.EndorsementData(
             signatory_name=person, signatory_title=title, place=name_en,
             signed_on=date(2020, 6, 5) + timedelta(days=offset), signature_data_url="",
-            authorised=True, typed_signature=latin,
+            authorised=True, typed_signature=person,
         )  # fmt: skip
         endorsement = endorsements.endorse(signer, version, data, DEMO_PASSWORD)
         if state in ("verified", "withdrawn"):
@@ -274,6 +272,15 @@ def _endorsements(officer: User) -> None:
 
 def seed_demo() -> Iterator[str]:
     app = current_app._get_current_object()
+    issue_on_change = app.config.get("ISSUE_DOCUMENTS_ON_CHANGE")
+    app.config["ISSUE_DOCUMENTS_ON_CHANGE"] = False  # certificates render on first request instead
+    try:
+        yield from _seed(app)
+    finally:
+        app.config["ISSUE_DOCUMENTS_ON_CHANGE"] = issue_on_change
+
+
+def _seed(app) -> Iterator[str]:
     with app.test_request_context(base_url=app.config["BASE_URL"]):
         secretariat = _staff(
             "secretariat@caap.example", "CAAP Secretariat Officer", UserRole.SECRETARIAT
@@ -313,6 +320,16 @@ def seed_demo() -> Iterator[str]:
             accounts.grant_signing_authority(secretariat, mayor, "Demo: letter of authority")
         _endorsements(secretariat)
         db.session.commit()
+
+    from cacnet.statement import documents, seal
+
+    if seal.certificate_info(app.instance_path) is None:
+        info = seal.init_seal(app.instance_path)
+        yield f"Made a self-signed seal for this test deployment (fingerprint {info.fingerprint})."
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        issued = documents.issue_current_declaration_now()
+        if issued is not None and issued.state.value == "issued":
+            yield f"The sealed declaration {issued.document_id} is at /declaration.pdf."
 
     yield f"Demo data ready at {app.config['BASE_URL']}. Every demo account's password: {DEMO_PASSWORD}"
     yield "  secretariat@caap.example       secretariat (the queue at /secretariat/)"

@@ -39,10 +39,19 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+JSON_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 429: "rate_limited", 500: "server_error", 503: "unavailable"}  # fmt: skip
+
+
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
     if _wants_json():
-        return jsonify(error={"code": code, "message": str(detail or message)}), code
+        body = {
+            "code": JSON_CODES.get(code, str(code)),
+            "message": str(detail or message),
+            "fields": {},
+        }
+        return jsonify(error=body), code
     return render_template(
         "core/error.html", code=code, title=title, message=detail or message
     ), code

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from flask import has_request_context, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from sqlalchemy import select
@@ -282,6 +282,11 @@ def verify(actor, endorsement: Endorsement) -> None:
     _notify_signer(
         endorsement, "endorsement_verified", url_for("statement.signatories", _external=True)
     )
+    if current_app.config.get("ISSUE_DOCUMENTS_ON_CHANGE"):
+        from cacnet.statement import documents
+
+        # the city's certificate, rendered in the background after the commit
+        documents.queue_certificate_after_commit(endorsement)
 
 
 def return_endorsement(actor, endorsement: Endorsement, reason: str) -> None:

@@ -171,3 +171,67 @@ def canonical_record(
         "version": version_number,
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+class DocumentKind(enum.StrEnum):
+    DECLARATION = "declaration"
+    CERTIFICATE = "certificate"
+
+
+class DocumentState(enum.StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    ISSUED = "issued"
+    FAILED = "failed"
+
+
+class IssuedDocument(TimestampMixin, db.Model):
+    """A sealed PDF the alliance issued (the declaration, or one city's endorsement certificate).
+
+    Its ``document_id`` is derived from what it says (kind, order, version and the record hashes
+    of its endorsements, in order: ``contents_sha256``), so asking again for unchanged contents
+    finds the same row and the same stored file, and any change makes a new id. ``signatories``
+    keeps the list as it was printed, for the verification page, whatever happens later. The file
+    lives in ``<instance>/documents/<pdf_sha256>.pdf``.
+    """
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (
+        CheckConstraint(
+            "state <> 'issued' OR (pdf_sha256 IS NOT NULL AND issued_at IS NOT NULL)",
+            name="issued_has_file",
+        ),
+        CheckConstraint(
+            "kind <> 'certificate' OR endorsement_id IS NOT NULL",
+            name="certificate_has_endorsement",
+        ),
+        CheckConstraint("sort_order IN ('date', 'city')", name="sort_order_known"),
+        Index("ix_issued_documents_kind_state_issued_at", "kind", "state", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    kind: Mapped[DocumentKind] = mapped_column(str_enum(DocumentKind, "kind"), nullable=False)
+    state: Mapped[DocumentState] = mapped_column(
+        str_enum(DocumentState, "state"), nullable=False, default=DocumentState.QUEUED
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("statement_versions.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    endorsement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("endorsements.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    sort_order: Mapped[str] = mapped_column(String(8), nullable=False, default="date")
+    contents_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    signatory_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    signatories: Mapped[list] = mapped_column(db.JSON, nullable=False)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    pdf_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    render_seconds: Mapped[float | None] = mapped_column(db.Float, nullable=True)
+    error: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    version = relationship("StatementVersion")
+    endorsement = relationship("Endorsement")

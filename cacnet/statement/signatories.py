@@ -126,6 +126,14 @@ def withdrawn(version: StatementVersion, query: SignatoryQuery) -> list[Endorsem
     return list(db.session.scalars(_select(version, query, (EndorsementState.WITHDRAWN,))))
 
 
+def verified_count(version: StatementVersion) -> int:
+    return db.session.scalar(
+        select(func.count(Endorsement.id)).where(
+            Endorsement.version_id == version.id, Endorsement.state == EndorsementState.VERIFIED
+        )
+    )
+
+
 def counts_by_region(version: StatementVersion) -> dict[str, int]:
     """Verified endorsements of the version per UN M49 region, from one grouped query."""
     counts: dict[str, int] = {}

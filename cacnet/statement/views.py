@@ -54,6 +54,7 @@ def _render_version(version: StatementVersion, *, preview: bool = False):
         current=services.current_version(),
         versions=services.published_versions(),
         preview=preview,
+        signatory_count=0 if preview else signatory_list.verified_count(version),
     )
 
 

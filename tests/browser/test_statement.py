@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_check
 from tests.statement.test_endorsements import seoul  # noqa: F401 - fixture
+from tests.statement.test_signatory_list import signed  # noqa: F401 - fixture
 from tests.statement.test_versions import _publish_v2, version_1  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -163,3 +164,39 @@ def test_grant_endorse_verify_publish_and_withdraw(
     expect(page.locator("ul.plain")).to_contain_text("Seoul (South Korea)")
     expect(page.locator("ul.plain")).to_contain_text("The council revoked its decision.")
     expect(page.get_by_role("row").filter(has_text="Oh Se-hoon")).to_have_count(0)
+
+
+def test_download_the_declaration_and_check_it_on_the_verification_page(
+    page,
+    live_server,
+    tmp_path,
+    signed,  # noqa: F811
+):
+    page.goto(live_server.url("/statement"))
+    expect(page.get_by_role("region", name="Who stands together")).to_contain_text(
+        "2 cities have endorsed this version."
+    )
+    link = page.get_by_role("link", name="Download the signed declaration (PDF)")
+    response = page.request.get(live_server.url(link.get_attribute("href")))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    document_id = response.headers["x-document-id"]
+    pdf = tmp_path / "declaration.pdf"
+    pdf.write_bytes(response.body())
+
+    page.goto(live_server.url(f"/verify/{document_id}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Document {document_id}")
+    expect(page.get_by_role("table")).to_contain_text("Oh Se-hoon")
+    axe_check(page)
+    page.get_by_label("The PDF to check").set_input_files(str(pdf))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("status")).to_contain_text("Genuine")
+    expect(page.get_by_role("status")).to_contain_text(f"It is document {document_id}")
+    axe_check(page)
+
+    tampered = tmp_path / "tampered.pdf"
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 3] ^= 1
+    tampered.write_bytes(bytes(data))
+    page.get_by_label("The PDF to check").set_input_files(str(tampered))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("status")).to_contain_text("Not genuine")
