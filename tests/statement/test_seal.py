@@ -475,7 +475,7 @@ def test_unusable_p12_files_are_refused(tmp_path):
     assert "non-repudiation" in _refusal(tmp_path, make_p12(key, no_usage, None))
 
 
-def test_operator_is_warned_when_the_seal_expires_soon(app, use_instance, tmp_path):
+def test_operator_is_warned_when_the_seal_expires_soon(app, use_instance, tmp_path, create_user):
     key = ec.generate_private_key(ec.SECP256R1())
     certificate = make_certificate(
         key, "Expiring seal", not_after=datetime.now(UTC) + timedelta(days=10, hours=1)
@@ -488,3 +488,13 @@ def test_operator_is_warned_when_the_seal_expires_soon(app, use_instance, tmp_pa
     shown = app.test_cli_runner().invoke(args=["seal", "show"])
     assert shown.exit_code == 0
     assert "warning: the seal certificate expires in 10 days" in shown.output
+
+    # and the secretariat's page says so
+    from tests.conftest import PASSWORD, login
+
+    client = app.test_client()
+    create_user("officer@caap.example", role="secretariat")
+    login(client, "officer@caap.example", PASSWORD)
+    page = client.get("/secretariat/documents/").get_data(as_text=True)
+    assert "certificate expires in 10 days. Install a new one before then." in page
+    assert info.fingerprint in page
