@@ -224,7 +224,8 @@ class IssuedDocument(TimestampMixin, db.Model):
     sort_order: Mapped[str] = mapped_column(String(8), nullable=False, default="date")
     contents_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     signatory_count: Mapped[int] = mapped_column(Integer, nullable=False)
-    signatories: Mapped[list] = mapped_column(db.JSON, nullable=False)
+    # the list as printed: large (≈0.5 kB a signatory), read only to render and to verify
+    signatories: Mapped[list] = mapped_column(db.JSON, nullable=False, deferred=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     pdf_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
