@@ -82,6 +82,9 @@ def _clean(app):
         from cacnet.core.cache import cache
 
         cache.clear()
+        from cacnet.statement import signatories
+
+        signatories._local.clear()  # the per-process memo in front of the shared cache
     yield
     with app.app_context():
         db.session.remove()
