@@ -514,13 +514,14 @@ def profile(
         for label in dict.fromkeys(k for p in phases for k in p)
     }
 
-    slowest = max(sql, key=lambda entry: entry["ms"])
     plan: list[str] = []
-    with app.app_context(), db.engine.connect() as conn:
-        explain = "EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"]
-        params = slowest["parameters"]
-        conn.exec_driver_sql(explain, params).all()  # once to warm the cache; the second counts
-        plan = [row[0] for row in conn.exec_driver_sql(explain, params)]
+    if sql:  # a request answered from the shared cache runs no SQL at all
+        slowest = max(sql, key=lambda entry: entry["ms"])
+        with app.app_context(), db.engine.connect() as conn:
+            explain = "EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"]
+            params = slowest["parameters"]
+            conn.exec_driver_sql(explain, params).all()  # once to warm; the second counts
+            plan = [row[0] for row in conn.exec_driver_sql(explain, params)]
 
     profiler = cProfile.Profile()
     profiler.enable()
