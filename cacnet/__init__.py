@@ -120,9 +120,15 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.statement.document_views import bp as documents_bp
 
     app.register_blueprint(documents_bp)
+    from cacnet.resources.views import bp as resources_bp
+
+    app.register_blueprint(resources_bp)
     from cacnet.api.views import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from cacnet.resources.admin_views import bp as resources_admin_bp
+
+    app.register_blueprint(resources_admin_bp)
 
     from cacnet.statement import city_hooks
 

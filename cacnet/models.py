@@ -5,4 +5,12 @@ from cacnet.cities.imports import CityImport  # noqa: F401
 from cacnet.cities.models import City, Contact  # noqa: F401
 from cacnet.core.audit import AuditEvent  # noqa: F401
 from cacnet.membership.models import Membership  # noqa: F401
+from cacnet.resources.models import (  # noqa: F401
+    CategorySubscription,
+    ResourceCategory,
+    ResourcePost,
+    ResourceResponse,
+    ResponseMessage,
+    ThreadRead,
+)
 from cacnet.statement.models import Endorsement, IssuedDocument, StatementVersion  # noqa: F401

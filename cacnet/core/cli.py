@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(seal_cli)
     app.cli.add_command(worker_command)
+    from cacnet.resources.views import resources_cli
+
+    app.cli.add_command(resources_cli)
 
 
 @click.command("create-user")

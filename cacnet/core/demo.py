@@ -321,6 +321,11 @@ def _seed(app) -> Iterator[str]:
         _endorsements(secretariat)
         db.session.commit()
 
+        from cacnet.resources.demo import seed_exchange
+
+        if seed_exchange():
+            db.session.commit()
+
     from cacnet.statement import documents, seal
 
     if seal.certificate_info(app.instance_path) is None:
@@ -340,3 +345,4 @@ def _seed(app) -> Iterator[str]:
     yield "  london.mayor@cities.example    signatory of London (likewise for the other cities)"
     yield "  london@cities.example          city admin of London (likewise for the other cities)"
     yield "  ulaanbaatar@cities.example     applicant whose application awaits the secretariat"
+    yield "The resource exchange (/resources/) has demo offers, requests, responses and messages."

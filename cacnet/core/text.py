@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import nh3
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # CommonMark without raw HTML; nh3 then keeps only these tags, and links only to http(s)/mailto.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
@@ -34,3 +35,20 @@ def search_key(*parts: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(unicodedata.normalize("NFC", stripped).casefold().split())
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def plain_with_links(text: str | None) -> Markup:
+    """Plain text for display: everything escaped, line breaks kept (by CSS), and http(s)
+    addresses made into links that open without our referrer and carry no ranking."""
+    out, last = [], 0
+    raw = text or ""
+    for match in _URL.finditer(raw):
+        out.append(str(escape(raw[last : match.start()])))
+        url = escape(match.group(0))
+        out.append(f'<a href="{url}" rel="nofollow noopener noreferrer">{url}</a>')
+        last = match.end()
+    out.append(str(escape(raw[last:])))
+    return Markup("".join(out))  # noqa: S704 - every part is escaped above

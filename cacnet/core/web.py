@@ -78,5 +78,8 @@ def init_app(app) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
     )
+    from cacnet.core.text import plain_with_links
+
+    app.jinja_env.filters["plain_with_links"] = plain_with_links
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -30,7 +30,29 @@ endorsement = SimpleNamespace(
     city=city, version=SimpleNamespace(number=2), signatory_name="Gergely Karácsony",
     signatory_title="Mayor of Budapest", reason="The signature does not match the letter.",
 )  # fmt: skip
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+seoul = SimpleNamespace(name_en="Seoul", name_local="서울특별시", country_code="KR")
+post = SimpleNamespace(
+    title="PCR test kits for the second wave", kind=SimpleNamespace(value="request"),
+    city=seoul, quantity=Decimal("10000"), unit="kits", needed_by=date(2026, 12, 1),
+    urgency=SimpleNamespace(value="critical"), expires_on=date(2026, 12, 11),
+)  # fmt: skip
+response = SimpleNamespace(city=city, quantity=Decimal("6000"), accepted_quantity=Decimal("4000"))
 CONTEXT = {
+    "post": post,
+    "response": response,
+    "responder": city,
+    "sender": user,
+    "message": "We can ship 6,000 kits from our reserve this week.",
+    "delivered": True,
+    "reason": "This duplicates another post of your city.",
+    "items": [{"post": post, "category": "Test kits", "link": "http://localhost/resources/1"}],
+    "count": 1,
+    "more": 0,
+    "board_link": "http://localhost/resources/",
+    "subscriptions_link": "http://localhost/resources/subscriptions",
     "endorsement": endorsement,
     "recipient": user,
     "version": SimpleNamespace(number=2),

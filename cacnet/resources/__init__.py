@@ -1,0 +1,1 @@
+"""The resource exchange: offers and requests of staff, supplies and know-how between member cities."""
