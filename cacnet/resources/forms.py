@@ -10,18 +10,14 @@ from wtforms.validators import DataRequired, Length, Optional
 from cacnet.accounts.forms import REQUIRED
 from cacnet.core.forms import plain_text, strip
 from cacnet.resources.models import UNITS, Conditions, PostKind, Urgency
+from cacnet.resources.services import UNIT_LABELS  # noqa: F401 - the forms' unit choices
 
 KIND_LABELS = {PostKind.OFFER: _l("Offer"), PostKind.REQUEST: _l("Request")}
 URGENCY_LABELS = {Urgency.CRITICAL: _l("Critical"), Urgency.HIGH: _l("High"),
                   Urgency.NORMAL: _l("Normal")}  # fmt: skip
 CONDITION_LABELS = {Conditions.FREE: _l("Free of charge"), Conditions.AT_COST: _l("At cost"),
                     Conditions.LOAN: _l("Loan")}  # fmt: skip
-UNIT_LABELS = {
-    "people": _l("people"), "person_days": _l("person-days"), "pieces": _l("pieces"),
-    "boxes": _l("boxes"), "kits": _l("kits"), "doses": _l("doses"), "litres": _l("litres"),
-    "kilograms": _l("kilograms"), "cylinders": _l("cylinders"), "units": _l("units"),
-    "documents": _l("documents"), "sessions": _l("sessions"),
-}  # fmt: skip
+
 QUANTITY_HINT = _l("A whole number, or a number with up to two decimals.")
 
 

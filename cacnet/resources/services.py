@@ -44,6 +44,19 @@ from cacnet.resources.models import (
     Urgency,
 )
 
+UNIT_LABELS = {
+    "people": _l("people"), "person_days": _l("person-days"), "pieces": _l("pieces"),
+    "boxes": _l("boxes"), "kits": _l("kits"), "doses": _l("doses"), "litres": _l("litres"),
+    "kilograms": _l("kilograms"), "cylinders": _l("cylinders"), "units": _l("units"),
+    "documents": _l("documents"), "sessions": _l("sessions"),
+}  # fmt: skip
+
+
+def unit_label(unit: str) -> str:
+    """The unit in the current language (e-mails render in the recipient's)."""
+    return str(UNIT_LABELS.get(unit, unit))
+
+
 MAX_QUANTITY = Decimal("1000000000")
 MAX_EXPIRY_DAYS = 366
 REMIND_DAYS_BEFORE = 3
@@ -374,7 +387,11 @@ def respond(actor, post: ResourcePost, quantity, message: str = "",
     left = remaining(post)
     if amount > left:
         raise ServiceError(
-            _l("Only %(left)s %(unit)s are left.", left=format_quantity(left), unit=post.unit),
+            _l(
+                "Only %(left)s %(unit)s are left.",
+                left=format_quantity(left),
+                unit=unit_label(post.unit),
+            ),
             field="quantity",
         )
     if proposed_date is not None and proposed_date < today:
@@ -426,14 +443,14 @@ def accept(actor, response: ResourceResponse, quantity=None, message: str = "") 
     if amount > response.quantity:
         raise ServiceError(
             _l("You can accept at most the %(asked)s %(unit)s asked.",
-               asked=format_quantity(response.quantity), unit=post.unit),
+               asked=format_quantity(response.quantity), unit=unit_label(post.unit)),
             field="quantity",
         )  # fmt: skip
     left = post.quantity - accepted_total(post.id)
     if amount > left:
         raise StateConflict(
             _l("Only %(left)s %(unit)s are left of this post; accept less, or decline.",
-               left=format_quantity(max(left, Decimal(0))), unit=post.unit)
+               left=format_quantity(max(left, Decimal(0))), unit=unit_label(post.unit))
         )  # fmt: skip
     response.state = ResponseState.ACCEPTED
     response.accepted_quantity = amount

@@ -23,7 +23,6 @@ from cacnet.resources import services
 from cacnet.resources.forms import (
     CONDITION_LABELS,
     KIND_LABELS,
-    UNIT_LABELS,
     URGENCY_LABELS,
     DecisionForm,
     MessageForm,
@@ -44,6 +43,7 @@ bp = Blueprint("resources", __name__)
 
 def _labels():
     from flask_babel import lazy_gettext as _l
+    from flask_babel import lazy_pgettext
 
     return {
         "post_states": {
@@ -51,21 +51,21 @@ def _labels():
             PostState.PARTLY_MET: _l("partly met"),
             PostState.MET: _l("met"),
             PostState.CLOSED: _l("closed"),
-            PostState.WITHDRAWN: _l("withdrawn"),
+            PostState.WITHDRAWN: lazy_pgettext("post", "withdrawn"),
             PostState.EXPIRED: _l("expired"),
         },
         "response_states": {
             ResponseState.PENDING: _l("waiting for an answer"),
             ResponseState.ACCEPTED: _l("accepted"),
             ResponseState.DECLINED: _l("declined"),
-            ResponseState.WITHDRAWN: _l("withdrawn"),
+            ResponseState.WITHDRAWN: lazy_pgettext("response", "withdrawn"),
             ResponseState.DELIVERED: _l("delivered"),
             ResponseState.FELL_THROUGH: _l("fell through"),
         },
         "kinds": KIND_LABELS,
         "urgencies": URGENCY_LABELS,
         "conditions": CONDITION_LABELS,
-        "units": UNIT_LABELS,
+        "units": services.UNIT_LABELS,
     }
 
 
@@ -87,6 +87,11 @@ def members_only(view):
 @bp.app_template_filter("quantity")
 def _quantity_filter(value) -> str:
     return services.format_quantity(value) if value is not None else ""
+
+
+@bp.app_template_filter("unit_label")
+def _unit_label_filter(unit: str) -> str:
+    return services.unit_label(unit)
 
 
 @bp.app_context_processor

@@ -489,7 +489,8 @@ def seal_pdf(
     )
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
-        output = pdf_signer.sign_pdf(
+        output = _outside_event_loop(
+            pdf_signer.sign_pdf,
             writer,
             appearance_text_params={"sealer": _ascii(_common_name(certificate)) or "the seal"},
             output=BytesIO(),
@@ -497,6 +498,21 @@ def seal_pdf(
     except Exception as error:  # pyHanko raises many kinds (PdfReadError, SigningError, …)
         raise SealError(f"cannot seal this PDF: {error}") from error
     return output.getvalue()
+
+
+def _outside_event_loop(func, *args, **kwargs):
+    """Call one of pyHanko's synchronous entry points, which run ``asyncio.run()`` inside: in a
+    thread with an event loop already running (an async server, gevent, a test driving a browser)
+    that fails, so the call then runs in a short-lived thread of its own."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return func(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(func, *args, **kwargs).result()
 
 
 # --- verifying ------------------------------------------------------------------------------
@@ -558,7 +574,7 @@ def _judge(embedded, ours: list[x509.Certificate]) -> tuple[str, datetime | None
     )
     # the difference analysis only matters for updates after the signature, and those are
     # "altered" for us anyway (coverage below ENTIRE_FILE)
-    status = validate_pdf_signature(embedded, context, skip_diff=True)
+    status = _outside_event_loop(validate_pdf_signature, embedded, context, skip_diff=True)
     if not status.intact:
         return "altered", None, None
     if embedded.signer_cert.dump() not in ours_der:

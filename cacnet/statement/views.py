@@ -20,7 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -518,5 +518,5 @@ STATE_LABELS = {
     EndorsementState.SUBMITTED: _l("submitted"),
     EndorsementState.VERIFIED: _l("verified"),
     EndorsementState.RETURNED: _l("returned"),
-    EndorsementState.WITHDRAWN: _l("withdrawn"),
+    EndorsementState.WITHDRAWN: lazy_pgettext("endorsement", "withdrawn"),
 }

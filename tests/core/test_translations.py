@@ -25,6 +25,8 @@ def _extract(tmp_path) -> set[str]:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_pgettext:1c,2",
             "-o",
             str(pot),
             "cacnet",
@@ -35,14 +37,18 @@ def _extract(tmp_path) -> set[str]:
         capture_output=True,
     )
     with pot.open("rb") as f:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+        return {
+            (m.context or "") + "|" + (m.id if isinstance(m.id, str) else m.id[0])
+            for m in read_po(f)
+            if m.id
+        }
 
 
 def test_every_string_in_the_code_is_translated_into_korean(tmp_path):
     with PO.open("rb") as f:
         catalog = read_po(f, locale="ko")
     translated = {
-        (m.id if isinstance(m.id, str) else m.id[0])
+        (m.context or "") + "|" + (m.id if isinstance(m.id, str) else m.id[0])
         for m in catalog
         if m.id
         and (m.string if isinstance(m.string, str) else all(m.string))
