@@ -59,6 +59,8 @@ class Defaults:
     # Render a city's certificate as soon as its endorsement is verified (tests turn it off to
     # keep WeasyPrint out of tests that are not about documents).
     ISSUE_DOCUMENTS_ON_CHANGE = True
+    # Queue the exchange's clock work (expiry, reminders, digests) from requests, at most hourly.
+    RESOURCES_AUTO_TICK = True
     # The largest PDF the verification page and POST /api/v1/verify accept.
     VERIFY_MAX_BYTES = 100 * 1024 * 1024
 

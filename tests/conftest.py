@@ -46,6 +46,7 @@ def app(tmp_path_factory):
             "ARGON2_PROFILE": "CHEAPEST",  # real argon2, fast parameters
             "JOBS_SYNC": True,  # background jobs run right after the commit that queues them
             "ISSUE_DOCUMENTS_ON_CHANGE": False,  # the document tests turn it on
+            "RESOURCES_AUTO_TICK": False,  # tests run the exchange's clock work themselves
         }
     )
     from cacnet.statement import seal

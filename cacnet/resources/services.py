@@ -435,6 +435,8 @@ def accept(actor, response: ResourceResponse, quantity=None, message: str = "") 
     db.session.refresh(response)
     if response.state != ResponseState.PENDING:
         raise StateConflict(_l("This response has already been answered or withdrawn."))
+    if post.expires_on < date.today():
+        raise StateConflict(_l("This post has expired; change its expiry date to accept more."))
     if post.state == PostState.MET:
         raise StateConflict(_l("Nothing is left of this post to accept: it is fully met."))
     if not post.is_live:
@@ -636,6 +638,30 @@ def send_expiry_reminders(today: date | None = None) -> int:
         _mail(post.city_id, post.author, "expiry_reminder", post=post, link=_post_link(post),
               days=(post.expires_on - today).days)  # fmt: skip
     return len(posts)
+
+
+def expire_if_due(post: ResourcePost, today: date | None = None) -> bool:
+    """Expire one post whose date has passed (when it is viewed before the clock job ran)."""
+    today = today or date.today()
+    if post.state in (*LIVE_POST_STATES, PostState.MET) and post.expires_on < today:
+        _end_post(None, post, PostState.EXPIRED, "resource_post_expired")
+        return True
+    return False
+
+
+def tick(today: date | None = None) -> dict[str, int]:
+    """The exchange's clock work, each step idempotent: expire posts, remind posters, send the
+    daily digests. Commits after each step. Run by 'flask resources tick' (cron) and, at most
+    hourly, queued by the app itself (see views.auto_tick)."""
+    from cacnet.resources.digest import send_digests
+
+    done = {"expired": expire_posts(today)}
+    db.session.commit()
+    done["reminded"] = send_expiry_reminders(today)
+    db.session.commit()
+    done["digests"] = send_digests()
+    db.session.commit()
+    return done
 
 
 # --- the board ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ a city's dashboard. Thin: every rule is in ``services``."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from functools import wraps
 
@@ -312,6 +313,8 @@ def post_page(uuid: str):
     from cacnet.cities.services import contact_visibility
 
     post = _post_or_404(uuid)
+    if services.expire_if_due(post):
+        db.session.commit()
     responses = services.visible_responses(current_user, post)
     for response in responses:
         if services.is_side(current_user, response):
@@ -446,18 +449,40 @@ def resources_cli():
 @with_appcontext
 def tick_command():
     """Expire posts past their date, remind posters before expiry, send the daily digests. Run it
-    from cron (hourly is fine: each step does its work once)."""
+    from cron if you like (hourly is fine: each step does its work once); the app also queues it
+    by itself at most once an hour."""
+    done = run_tick()
+    click.echo(", ".join(f"{key} {value}" for key, value in done.items()))
+
+
+def run_tick() -> dict[str, int]:
+    """The tick as a background job: with a request context for the e-mails' links."""
     app = current_app._get_current_object()
     with app.test_request_context(base_url=app.config["BASE_URL"]):
-        expired = services.expire_posts()
-        reminded = services.send_expiry_reminders()
-        db.session.commit()
-        digests = 0
-        try:
-            from cacnet.resources.digest import send_digests
+        return services.tick()
 
-            digests = send_digests()
-            db.session.commit()
-        except ImportError:  # the digest module arrives with its own commit
-            pass
-    click.echo(f"expired {expired}, reminded {reminded}, digests {digests}")
+
+TICK_EVERY = 3600  # seconds
+_next_check = 0.0  # per process: look at the shared cache at most once a minute
+
+
+@bp.before_app_request
+def auto_tick():
+    """Queue the exchange's clock work at most once an hour across all app servers (an atomic
+    add in the shared cache elects one request), so expiry, reminders and digests happen even
+    where nobody set up cron."""
+    global _next_check
+    if not current_app.config.get("RESOURCES_AUTO_TICK", True) or request.endpoint == "static":
+        return
+    now = time.monotonic()
+    if now < _next_check:
+        return
+    _next_check = now + 60
+    from cacnet.core.cache import cache
+    from cacnet.core.jobs import enqueue
+
+    try:
+        if cache.add("resources:tick", 1, timeout=TICK_EVERY):
+            enqueue("cacnet.resources.views.run_tick")
+    except Exception:  # noqa: BLE001 - the clock work must never break a page
+        current_app.logger.exception("could not queue the exchange's tick")

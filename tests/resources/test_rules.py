@@ -194,3 +194,43 @@ def test_posts_expire_with_the_clock_and_posters_are_reminded_once(
         assert _post(london_uuid).state == PostState.OPEN
         with pytest.raises(StateConflict, match="no longer takes responses"):
             services.respond(london, post, "1")
+
+
+def test_the_clock_work_runs_by_itself_and_from_the_command_line(app, client, exchange, make_post):
+    from cacnet.resources import views
+
+    uuid = make_post(exchange["Seoul"]["delegate"], expires_on=date.today() + timedelta(days=2))
+    with app.app_context():
+        _post(uuid).expires_on = date.today() - timedelta(days=1)  # as if time had passed
+        db.session.commit()
+    app.config["RESOURCES_AUTO_TICK"] = True
+    views._next_check = 0.0
+    try:
+        assert (
+            client.get("/").status_code == 200
+        )  # any page: the hourly tick is queued (inline here)
+    finally:
+        app.config["RESOURCES_AUTO_TICK"] = False
+    with app.app_context():
+        assert _post(uuid).state == PostState.EXPIRED
+    assert client.get("/").status_code == 200  # not again within the hour
+    result = app.test_cli_runner().invoke(args=["resources", "tick"])
+    assert result.exit_code == 0 and "expired 0" in result.output
+
+
+def test_a_post_past_its_date_expires_when_viewed_and_accepts_nothing(
+    app, client, exchange, make_post
+):
+    uuid = make_post(exchange["Seoul"]["delegate"], quantity="100")
+    with app.test_request_context():
+        response = services.respond(user(exchange["London"]["delegate"]), _post(uuid), "10")
+        db.session.commit()
+        _post(uuid).expires_on = date.today() - timedelta(days=1)
+        db.session.commit()
+        with pytest.raises(StateConflict, match="has expired"):
+            services.accept(user(exchange["Seoul"]["delegate"]), response)
+        db.session.rollback()
+    login(client, exchange["London"]["delegate"])
+    assert client.get(f"/resources/{uuid}").status_code == 200
+    with app.app_context():
+        assert _post(uuid).state == PostState.EXPIRED
