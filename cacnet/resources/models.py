@@ -293,3 +293,25 @@ class CategorySubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     category = relationship("ResourceCategory")
+
+
+# The board's first pages: live posts by urgency, newest first, walked in index order
+# ('critical' < 'high' < 'normal' sort alphabetically, so no CASE is needed).
+assert [u.value for u in Urgency] == sorted(u.value for u in Urgency)
+_LIVE = "state IN ('open', 'partly_met')"
+Index(
+    "ix_resource_posts_live_urgency",
+    ResourcePost.urgency,
+    ResourcePost.created_at.desc(),
+    ResourcePost.id.desc(),
+    postgresql_where=text(_LIVE),
+    sqlite_where=text(_LIVE),
+)
+# The board's count of live posts, answered from the index alone on PostgreSQL.
+Index(
+    "ix_resource_posts_live_expires_on",
+    ResourcePost.expires_on,
+    postgresql_include=["hidden_at", "city_id", "kind"],
+    postgresql_where=text(_LIVE),
+    sqlite_where=text(_LIVE),
+)

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cacnet.cities.models import City, Contact
@@ -582,6 +582,11 @@ def unread_count(viewer) -> int:
     """Messages from the other city in threads of the viewer's city that the viewer has not read."""
     if not getattr(viewer, "is_authenticated", False) or viewer.city_id is None:
         return 0
+    from flask import g, has_request_context
+
+    cached = g.get("cacnet_unread") if has_request_context() else None
+    if cached is not None and cached[0] == viewer.id:
+        return cached[1]
     city_id = viewer.city_id
     read_up_to = (
         select(ThreadRead.last_read_message_id)
@@ -590,15 +595,30 @@ def unread_count(viewer) -> int:
         )
         .scalar_subquery()
     )
-    return db.session.scalar(
-        select(func.count(ResponseMessage.id))
-        .join(ResourceResponse, ResourceResponse.id == ResponseMessage.response_id)
-        .join(ResourcePost, ResourcePost.id == ResourceResponse.post_id)
-        .where(
-            or_(ResourceResponse.city_id == city_id, ResourcePost.city_id == city_id),
+    count = db.session.scalar(
+        select(func.count(ResponseMessage.id)).where(
+            ResponseMessage.response_id.in_(_threads_of(city_id)),
             ResponseMessage.city_id != city_id,
             ResponseMessage.id > func.coalesce(read_up_to, 0),
         )
+    )
+    if has_request_context():
+        g.cacnet_unread = (viewer.id, count)
+    return count
+
+
+def _threads_of(city_id: int):
+    """Ids of the responses a city is a side of: its own, and those to its posts. A UNION of two
+    index lookups; an OR across the join would scan every response and post."""
+    return (
+        select(ResourceResponse.id)
+        .where(ResourceResponse.city_id == city_id)
+        .union(
+            select(ResourceResponse.id)
+            .join(ResourcePost, ResourcePost.id == ResourceResponse.post_id)
+            .where(ResourcePost.city_id == city_id)
+        )
+        .scalar_subquery()
     )
 
 
@@ -692,7 +712,9 @@ def board_select(viewer, query: BoardQuery, today: date | None = None):
 
     require_member(viewer)
     today = today or date.today()
-    stmt = select(ResourcePost).join(City, City.id == ResourcePost.city_id)
+    stmt = select(ResourcePost)
+    if query.country or query.region:
+        stmt = stmt.join(City, City.id == ResourcePost.city_id)
     if not viewer.is_secretariat:
         stmt = stmt.where(
             or_(ResourcePost.hidden_at.is_(None), ResourcePost.city_id == viewer.city_id)
@@ -728,13 +750,10 @@ def board_select(viewer, query: BoardQuery, today: date | None = None):
         stmt = stmt.where(
             ResourcePost.search_text.contains(search_key(query.q[:200]), autoescape=True)
         )
-    urgency_rank = case(
-        (ResourcePost.urgency == Urgency.CRITICAL, 0),
-        (ResourcePost.urgency == Urgency.HIGH, 1),
-        else_=2,
-    )
+    # 'critical' < 'high' < 'normal' alphabetically, so the column sorts by urgency itself and
+    # ix_resource_posts_live_urgency serves the first pages without sorting every live post.
     order = {
-        "urgency": (urgency_rank, ResourcePost.created_at.desc(), ResourcePost.id.desc()),
+        "urgency": (ResourcePost.urgency, ResourcePost.created_at.desc(), ResourcePost.id.desc()),
         "newest": (ResourcePost.created_at.desc(), ResourcePost.id.desc()),
         "needed_by": (ResourcePost.needed_by.asc().nulls_last(), ResourcePost.id),
     }[query.sort if query.sort in SORTS else "urgency"]
@@ -788,7 +807,10 @@ def dashboard(viewer, today: date | None = None) -> dict:
     responses = (
         select(ResourceResponse)
         .join(ResourcePost, ResourcePost.id == ResourceResponse.post_id)
-        .options(selectinload(ResourceResponse.post), selectinload(ResourceResponse.city))
+        .options(
+            selectinload(ResourceResponse.post).selectinload(ResourcePost.city),
+            selectinload(ResourceResponse.city),
+        )
     )
     waiting_for_us = db.session.scalars(
         responses.where(
@@ -802,7 +824,7 @@ def dashboard(viewer, today: date | None = None) -> dict:
     ).all()
     accepted = db.session.scalars(
         responses.where(
-            or_(ResourcePost.city_id == city_id, ResourceResponse.city_id == city_id),
+            ResourceResponse.id.in_(_threads_of(city_id)),
             ResourceResponse.state == ResponseState.ACCEPTED,
         ).order_by(ResourceResponse.proposed_date.asc().nulls_last(), ResourceResponse.id)
     ).all()

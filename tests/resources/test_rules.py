@@ -234,3 +234,16 @@ def test_a_post_past_its_date_expires_when_viewed_and_accepts_nothing(
     assert client.get(f"/resources/{uuid}").status_code == 200
     with app.app_context():
         assert _post(uuid).state == PostState.EXPIRED
+
+
+def test_the_board_lists_the_most_urgent_first_then_the_newest(app, exchange, make_post):
+    for title, urgency in (("normal one", "normal"), ("critical one", "critical"),
+                           ("high one", "high"), ("second critical", "critical")):  # fmt: skip
+        make_post(exchange["Seoul"]["delegate"], title_en=title, urgency=urgency)
+    with app.test_request_context():
+        london = user(exchange["London"]["delegate"])
+        titles = [
+            p.title
+            for p in db.session.scalars(services.board_select(london, services.BoardQuery()))
+        ]
+    assert titles == ["second critical", "critical one", "high one", "normal one"]
