@@ -767,7 +767,17 @@ def board_page(viewer, query: BoardQuery, today: date | None = None):
         selectinload(ResourcePost.city), selectinload(ResourcePost.category)
     )
     per_page = query.per_page if query.per_page in (25, 50, 100) else 25
-    return db.paginate(stmt, page=max(query.page, 1), per_page=per_page, error_out=False)
+    pagination = db.paginate(
+        stmt, page=max(query.page, 1), per_page=per_page, error_out=False, count=False
+    )
+    # Counting every live post costs more than the page itself at 100,000 posts: count up to
+    # COUNT_CAP + 1 and say "more than" past it (the pages past the cap are reached by filtering).
+    capped = stmt.order_by(None).with_only_columns(ResourcePost.id).limit(COUNT_CAP + 1).subquery()
+    pagination.total = db.session.scalar(select(func.count()).select_from(capped))
+    return pagination
+
+
+COUNT_CAP = 1000
 
 
 def visible_post(viewer, uuid: str) -> ResourcePost | None:

@@ -181,6 +181,7 @@ def board():
         countries=country_choices(),
         statuses=services.STATUS_FILTERS,
         today=date.today(),
+        count_cap=services.COUNT_CAP,
     )
 
 

@@ -247,3 +247,14 @@ def test_the_board_lists_the_most_urgent_first_then_the_newest(app, exchange, ma
             for p in db.session.scalars(services.board_select(london, services.BoardQuery()))
         ]
     assert titles == ["second critical", "critical one", "high one", "normal one"]
+
+
+def test_the_board_count_stops_at_its_cap(app, client, exchange, make_post, monkeypatch):
+    for n in range(3):
+        make_post(exchange["Seoul"]["delegate"], title_en=f"Post {n}")
+    login(client, exchange["London"]["delegate"])
+    assert "3 posts" in client.get("/resources/").get_data(as_text=True)
+    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    page = client.get("/resources/").get_data(as_text=True)
+    assert "More than 2 posts: narrow the search to see them all." in page
+    assert page.count("/resources/") and "Post 0" in page and "Post 2" in page
