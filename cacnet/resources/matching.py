@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, load_only
 
 from cacnet.cities.models import City
 from cacnet.core.db import db
@@ -55,7 +55,27 @@ def _candidates(post: ResourcePost, today: date) -> list[ResourcePost]:
     stmt = (
         select(ResourcePost)
         .join(City, City.id == ResourcePost.city_id)
-        .options(contains_eager(ResourcePost.city))
+        # Only what ranking and the list use: up to 200 candidates are built to keep a few, and
+        # descriptions and search text are most of a post's bytes.
+        .options(
+            load_only(
+                ResourcePost.id,
+                ResourcePost.uuid,
+                ResourcePost.kind,
+                ResourcePost.title_en,
+                ResourcePost.title_ko,
+                ResourcePost.quantity,
+                ResourcePost.unit,
+                ResourcePost.created_at,
+                ResourcePost.city_id,
+                ResourcePost.state,
+                ResourcePost.hidden_at,
+                ResourcePost.expires_on,
+            ),
+            contains_eager(ResourcePost.city).load_only(
+                City.id, City.slug, City.name_en, City.latitude, City.longitude
+            ),
+        )
         .where(
             ResourcePost.category_id == post.category_id,
             ResourcePost.kind == other,

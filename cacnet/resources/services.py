@@ -789,9 +789,21 @@ def visible_post(viewer, uuid: str) -> ResourcePost | None:
 
 def visible_responses(viewer, post: ResourcePost) -> list[ResourceResponse]:
     """The poster's city and the secretariat see every response; another city sees its own."""
-    if viewer.is_secretariat or viewer.city_id == post.city_id:
-        return list(post.responses)
-    return [r for r in post.responses if r.city_id == viewer.city_id]
+    from sqlalchemy.orm import selectinload
+
+    stmt = (
+        select(ResourceResponse)
+        .where(ResourceResponse.post_id == post.id)
+        .options(
+            selectinload(ResourceResponse.city),
+            selectinload(ResourceResponse.messages).selectinload(ResponseMessage.author),
+            selectinload(ResourceResponse.messages).selectinload(ResponseMessage.city),
+        )
+        .order_by(ResourceResponse.id)
+    )
+    if not (viewer.is_secretariat or viewer.city_id == post.city_id):
+        stmt = stmt.where(ResourceResponse.city_id == viewer.city_id)
+    return list(db.session.scalars(stmt))
 
 
 def dashboard(viewer, today: date | None = None) -> dict:
