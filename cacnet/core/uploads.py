@@ -29,8 +29,12 @@ def looks_like_pdf(data: bytes) -> bool:
 
 def store(data: bytes, folder: str, extension: str) -> str:
     """Write ``data`` once under ``<uploads>/<folder>/<sha256>.<extension>``; return the hash."""
+    return write_by_hash(data, Path(current_app.config["UPLOAD_FOLDER"]) / folder, extension)
+
+
+def write_by_hash(data: bytes, target_dir: Path, extension: str) -> str:
+    """Write ``data`` once as ``<target_dir>/<sha256>.<extension>``; return the hash."""
     digest = hashlib.sha256(data).hexdigest()
-    target_dir = Path(current_app.config["UPLOAD_FOLDER"]) / folder
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{digest}.{extension}"
     if not target.exists():

@@ -426,15 +426,22 @@ def format_quantity(quantity) -> str:
     return f"{value.quantize(Decimal(1)):f}" if value == value.to_integral() else f"{value:.2f}"
 
 
-def accept(actor, response: ResourceResponse, quantity=None, message: str = "") -> None:
-    """The poster accepts a response in full or in part (a smaller quantity). Under the post's
-    row lock: the accepted total never exceeds the posted quantity, whatever runs at once."""
+def _pending_for_poster(actor, response: ResourceResponse) -> ResourcePost:
+    """The poster's answer starts here: the poster's permission, the post's lock, and a response
+    still waiting (read again under the lock). Returns the post."""
     post = response.post
     require_poster(actor, post)
     _lock(post)
     db.session.refresh(response)
     if response.state != ResponseState.PENDING:
         raise StateConflict(_l("This response has already been answered or withdrawn."))
+    return post
+
+
+def accept(actor, response: ResourceResponse, quantity=None, message: str = "") -> None:
+    """The poster accepts a response in full or in part (a smaller quantity). Under the post's
+    row lock: the accepted total never exceeds the posted quantity, whatever runs at once."""
+    post = _pending_for_poster(actor, response)
     if post.expires_on < date.today():
         raise StateConflict(_l("This post has expired; change its expiry date to accept more."))
     if post.state == PostState.MET:
@@ -467,12 +474,8 @@ def accept(actor, response: ResourceResponse, quantity=None, message: str = "") 
 
 
 def decline(actor, response: ResourceResponse, message: str = "") -> None:
-    post = response.post
-    require_poster(actor, post)
-    _lock(post)
-    db.session.refresh(response)
-    if response.state != ResponseState.PENDING:
-        raise StateConflict(_l("This response has already been answered or withdrawn."))
+    """The poster declines a response that waits for an answer, with an optional message."""
+    post = _pending_for_poster(actor, response)
     response.state = ResponseState.DECLINED
     response.decided_at = utcnow()
     _add_message(actor, response, message)

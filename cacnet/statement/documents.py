@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import time
-import uuid as uuid_module
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -453,12 +452,6 @@ def render_document(document_pk: int) -> bool:
 
 
 def _store(data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    folder = Path(current_app.config["DOCUMENT_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}.pdf"
-    if not target.exists():
-        tmp = folder / f".{digest}.{uuid_module.uuid4().hex}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return digest
+    from cacnet.core.uploads import write_by_hash
+
+    return write_by_hash(data, Path(current_app.config["DOCUMENT_FOLDER"]), "pdf")
