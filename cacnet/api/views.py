@@ -25,6 +25,7 @@ def verify():
     ``file`` part of a multipart form. The same check as the verification page."""
     from cacnet.statement import seal
     from cacnet.statement.document_views import check_upload
+    from cacnet.statement.documents import verify_url
 
     if seal.certificate_info(current_app.instance_path) is None:
         message = _("Checking is not available yet: the secretariat has not installed its seal.")
@@ -53,6 +54,6 @@ def verify():
             "version": document.version.number,
             "issued_at": document.issued_at.isoformat(),
             "signatories": document.signatory_count,
-            "url": f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{document.document_id}",
+            "url": verify_url(document.document_id),
         },
     )

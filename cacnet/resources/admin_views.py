@@ -4,13 +4,11 @@ the rules are in ``exports``, ``digest`` and ``moderation``."""
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +24,7 @@ from cacnet.accounts.forms import ConfirmForm
 from cacnet.core.db import db
 from cacnet.core.errors import ServiceError
 from cacnet.core.web import show_service_error, staff_required
-from cacnet.resources import digest, exports, moderation, services
+from cacnet.resources import digest, exports, moderation
 from cacnet.resources.admin_forms import (
     GROUP_LABELS,
     CategoryAddForm,
@@ -34,21 +32,9 @@ from cacnet.resources.admin_forms import (
     PostHideForm,
 )
 from cacnet.resources.models import CategoryGroup, PostState, ResourceCategory, ResourcePost
+from cacnet.resources.views import members_only  # noqa: E402 - one guard for both blueprints
 
 bp = Blueprint("resources_admin", __name__)
-
-
-def _members(view):
-    """Signed-in members of the exchange; others sign in or get a 403 (the services check too)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        services.require_member(current_user)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @bp.context_processor
@@ -78,14 +64,14 @@ def _export(chunks, mimetype: str, extension: str) -> Response:
 
 
 @bp.get("/resources/export.csv")
-@_members
+@members_only
 def export_csv():
     chunks = exports.csv_chunks(current_user, exports.query_from_args(request.args))
     return _export(chunks, "text/csv", "csv")
 
 
 @bp.get("/resources/export.json")
-@_members
+@members_only
 def export_json():
     chunks = exports.json_chunks(current_user, exports.query_from_args(request.args))
     return _export(chunks, "application/json", "json")
@@ -95,7 +81,7 @@ def export_json():
 
 
 @bp.route("/resources/subscriptions", methods=["GET", "POST"])
-@_members
+@members_only
 def subscriptions():
     groups = _categories_by_group()
     form = CategorySubscribeForm()

@@ -31,6 +31,7 @@ from cacnet.resources.forms import (
     RespondForm,
     SettleForm,
 )
+from cacnet.resources.matching import matches_for
 from cacnet.resources.models import (
     PostState,
     ResourceCategory,
@@ -326,12 +327,7 @@ def post_page(uuid: str):
         contact = db.session.scalar(
             select(Contact).where(Contact.id == post.contact_id, contact_visibility(current_user))
         )
-    try:
-        from cacnet.resources.matching import matches_for
-
-        matches = matches_for(current_user, post)
-    except ImportError:  # the matching module arrives with its own commit
-        matches = []
+    matches = matches_for(current_user, post)
     is_poster = current_user.city_id == post.city_id
     can_respond = (
         not is_poster

@@ -68,14 +68,12 @@ def _city_section(city: City, viewer) -> dict | None:
         )
         .order_by(StatementVersion.number.desc(), Endorsement.id.desc())
     ).all()
-    current = db.session.scalar(
-        select(StatementVersion.number)
-        .where(StatementVersion.published_at.is_not(None))
-        .order_by(StatementVersion.number.desc())
-        .limit(1)
-    )
-    if current is None:
+    from cacnet.statement.services import current_version
+
+    version = current_version()
+    if version is None:
         return None
+    current = version.number
     signed_current = any(
         e.state == EndorsementState.VERIFIED and number == current for e, number in rows
     )

@@ -127,3 +127,48 @@ def test_the_exchange_is_for_members_only(app, client, exchange, make_post):
     refused = client.get("/resources/")
     assert refused.status_code == 403
     assert "for delegates of member cities" in refused.get_data(as_text=True)
+
+
+def test_the_poster_changes_closes_and_withdraws_posts(app, exchange, make_post):
+    seoul, london = app.test_client(), app.test_client()
+    login(seoul, exchange["Seoul"]["delegate"])
+    login(london, exchange["London"]["delegate"])
+    uuid = make_post(exchange["Seoul"]["delegate"], quantity="100", title_en="Masks for schools")
+    page = f"/resources/{uuid}"
+    submit(london, f"{page}/respond", {"quantity": "60"}, page=page)
+    response = _response(app, "London")
+    submit(seoul, f"/resources/responses/{response.uuid}/accept", {"quantity": ""}, page=page)
+
+    assert london.get(f"{page}/edit").status_code == 403  # another city's post
+    with app.app_context():
+        kits = category_id("test-kits")
+    form = {"kind": "request", "category_id": kits, "title_en": "Masks for schools and clinics",
+            "quantity": "50", "unit": "kits", "urgency": "high", "conditions": "free",
+            "expires_on": (date.today() + timedelta(days=30)).isoformat(), "contact_id": "0"}  # fmt: skip
+    below = submit(seoul, f"{page}/edit", form, follow_redirects=True)
+    assert "cannot be less than what you have already accepted" in below.get_data(as_text=True)
+    with app.app_context():
+        post = db.session.scalar(select(ResourcePost).where(ResourcePost.uuid == uuid))
+        assert post.quantity == Decimal("100") and post.title_en == "Masks for schools"
+    changed = submit(seoul, f"{page}/edit", {**form, "quantity": "120"})
+    assert changed.status_code == 302
+    with app.app_context():
+        post = db.session.scalar(select(ResourcePost).where(ResourcePost.uuid == uuid))
+        assert (post.quantity, post.title_en, post.state) == (
+            Decimal("120"), "Masks for schools and clinics", PostState.PARTLY_MET,
+        )  # fmt: skip
+
+    closed = submit(seoul, f"{page}/close", {}, page=page, follow_redirects=True)
+    assert "The post is closed." in closed.get_data(as_text=True)
+    again = submit(seoul, f"{page}/withdraw", {}, page=page, follow_redirects=True)
+    assert "already closed" in again.get_data(as_text=True)
+
+    other = make_post(exchange["Seoul"]["delegate"], title_en="Posted by mistake")
+    refused = submit(london, f"/resources/{other}/withdraw", {}, page=f"/resources/{other}",
+                     follow_redirects=True)  # fmt: skip
+    assert "Only the city that posted this can do that." in refused.get_data(as_text=True)
+    submit(seoul, f"/resources/{other}/withdraw", {}, page=f"/resources/{other}")
+    with app.app_context():
+        states = dict(db.session.execute(select(ResourcePost.title_en, ResourcePost.state)).all())
+        assert states == {"Masks for schools and clinics": PostState.CLOSED,
+                          "Posted by mistake": PostState.WITHDRAWN}  # fmt: skip
