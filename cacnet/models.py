@@ -1,6 +1,14 @@
 """Every model, imported in dependency order so the metadata is complete (for Alembic and tests)."""
 
-from cacnet.accounts.models import ActionToken, Invitation, SigningAuthority, User  # noqa: F401
+from cacnet.accounts.models import (  # noqa: F401
+    ActionToken,
+    ApiToken,
+    Invitation,
+    OidcIdentity,
+    RecoveryCode,
+    SigningAuthority,
+    User,
+)
 from cacnet.cities.imports import CityImport  # noqa: F401
 from cacnet.cities.models import City, Contact  # noqa: F401
 from cacnet.core.audit import AuditEvent  # noqa: F401

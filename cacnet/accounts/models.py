@@ -7,12 +7,14 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     and_,
     text,
 )
@@ -75,6 +77,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped whenever the password changes: sessions and remember-me cookies carry it, so
     # changing or resetting a password signs out every other device.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The TOTP second factor: the shared secret encrypted with a key derived from SECRET_KEY
+    # (cacnet.accounts.two_factor), when it was confirmed, and the last 30-second step accepted
+    # (a code is good once: an observed code cannot be replayed within its window).
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     city = relationship("City", foreign_keys=[city_id], back_populates="users")
     signing_authority = relationship(
@@ -88,6 +96,15 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def needs_two_factor_enrolment(self) -> bool:
+        """Secretariat and admin accounts must have a second factor before they can do anything."""
+        return self.role in STAFF_ROLES and self.totp_enabled_at is None
 
     # Flask-Login
     def get_id(self) -> str:
@@ -224,3 +241,72 @@ class SigningAuthority(db.Model):
     )
 
     user = relationship("User", foreign_keys=[user_id])
+
+
+class RecoveryCode(db.Model):
+    """One of ten single-use codes that stand in for the TOTP device; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"  # read, and write the caller's city's resources
+
+
+class ApiToken(db.Model):
+    """A personal API token: shown once, kept as its SHA-256, named, scoped, expiring."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_creation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # The first characters of the token ("cac_AbCd"), so its owner can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope, "scope"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user = relationship("User")
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+
+class OidcIdentity(db.Model):
+    """An account at an OpenID Connect provider linked to a cacnet user (provider + subject)."""
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_oidc_identities_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user = relationship("User")
