@@ -4,6 +4,8 @@ each test. Factories make users and member cities through the real service funct
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -12,12 +14,15 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 
 from cacnet import create_app
 from cacnet.config import normalise_database_url
 from cacnet.core.db import db
 from cacnet.extensions import limiter
+
+# The loopback OpenID provider (Node's oidc-provider) and its fixtures live in their own module.
+pytest_plugins = ["tests.oidc_support"]
 
 PASSWORD = "correct-Horse-battery-staple-42"
 TEST_DATABASE_URL = os.environ.get("CACNET_TEST_DATABASE_URL") or ""
@@ -150,7 +155,51 @@ def submit(client, url: str, data: dict | None = None, *, page: str | None = Non
 
 
 def login(client, email: str, password: str = PASSWORD, **extra):
-    return submit(client, "/auth/login", {"email": email, "password": password, **extra})
+    """Sign in with the password and, when the account asks for it, the second factor."""
+    response = submit(client, "/auth/login", {"email": email, "password": password, **extra})
+    if response.status_code == 302 and response.headers["Location"].endswith("/auth/two-factor"):
+        code = totp_code_for(client.application, email)
+        response = submit(client, "/auth/two-factor", {"code": code})
+    return response
+
+
+# --- the second factor ---------------------------------------------------------------------
+
+
+def totp_secret_for(email: str) -> str:
+    """The TOTP secret the factories enrol for ``email`` (a test's authenticator app)."""
+    return base64.b32encode(hashlib.sha256(email.encode()).digest()[:20]).decode()
+
+
+def totp_code_for(app, email: str) -> str:
+    """The current code for ``email``. Forgets the last accepted step first, so that a test may
+    sign the same account in twice within 30 seconds (replay refusal has its own tests)."""
+    import pyotp
+
+    from cacnet.accounts.models import User
+
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.email == email.lower()).values(totp_last_step=None)
+        )
+        db.session.commit()
+    return pyotp.TOTP(totp_secret_for(email.lower())).now()
+
+
+def enrol_two_factor(app, email: str) -> list[str]:
+    """Turn on the second factor with ``totp_secret_for(email)``, as the enrolment page would but
+    without its notice mail (tests count mail); returns the ten recovery codes."""
+    from cacnet.accounts import two_factor
+    from cacnet.accounts.models import User
+    from cacnet.core.db import utcnow
+
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        user = db.session.scalar(select(User).where(User.email == email.lower()))
+        user.totp_secret = two_factor._encrypt(totp_secret_for(email.lower()))
+        user.totp_enabled_at = utcnow()
+        codes = two_factor._new_recovery_codes(user)
+        db.session.commit()
+    return codes
 
 
 # --- mail ----------------------------------------------------------------------------------
@@ -204,6 +253,9 @@ def create_user(app):
     from cacnet.cities.models import City
 
     def _create(email, role="delegate", city_id=None, password=PASSWORD, **kwargs):
+        # Secretariat and admin accounts cannot work without a second factor: enrol them unless
+        # the test is about enrolment (two_factor=False).
+        two_factor = kwargs.pop("two_factor", role in ("secretariat", "admin"))
         with app.test_request_context(base_url=app.config["BASE_URL"]):
             user = services.create_user(
                 email,
@@ -214,7 +266,10 @@ def create_user(app):
                 **kwargs,
             )
             db.session.commit()
-            return user.id
+            user_id = user.id
+        if two_factor:
+            enrol_two_factor(app, email)
+        return user_id
 
     return _create
 

@@ -107,3 +107,64 @@ class ReasonForm(FlaskForm):
     reason = StringField(
         _l("Reason"), validators=[DataRequired(REQUIRED), Length(max=2000)], filters=[strip]
     )
+
+
+def code_field(label=None):
+    return StringField(
+        label or _l("Code from your authenticator app, or a recovery code"),
+        validators=[InputRequired(REQUIRED), Length(max=32, message=TOO_LONG)],
+        filters=[strip],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+
+
+class TwoFactorForm(FlaskForm):
+    """The second step of signing in."""
+
+    code = code_field()
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = code_field(_l("The six-digit code your app shows now"))
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """A change that needs a current code (new recovery codes)."""
+
+    code = code_field()
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(REQUIRED), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = code_field()
+
+
+class ApiTokenCreateForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(REQUIRED), Length(max=100, message=TOO_LONG), plain_text],
+        filters=[strip],
+        description=_l("What the token is for, so that you recognise it later."),
+    )
+    scope = SelectField(
+        _l("Access"),
+        choices=[
+            ("read", _l("Read only")),
+            ("write", _l("Read, and post and answer in the resource exchange for your city")),
+        ],
+        default="read",
+    )
+    expires = SelectField(
+        _l("Expires after"),
+        coerce=int,
+        choices=[(days, _l("%(num)d days", num=days)) for days in (30, 90, 180, 365)],
+        default=90,
+    )

@@ -71,9 +71,9 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def record_login(user: User) -> None:
+def record_login(user: User, method: str = "password") -> None:
     user.last_login_at = utcnow()
-    audit.record("login", user, actor=user)
+    audit.record("login", user, actor=user, details={"method": method})
 
 
 # --- passwords -------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     abort,
@@ -15,10 +17,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from cacnet.accounts import services
+from cacnet.accounts import two_factor as second_factor
 from cacnet.accounts.forms import (
     ConfirmForm,
     InvitationAcceptForm,
@@ -28,6 +32,10 @@ from cacnet.accounts.forms import (
     PasswordResetForm,
     PasswordResetRequestForm,
     ProfileForm,
+    TwoFactorCodeForm,
+    TwoFactorDisableForm,
+    TwoFactorForm,
+    TwoFactorSetupForm,
 )
 from cacnet.accounts.models import Invitation, User, UserRole
 from cacnet.core.db import db, utcnow
@@ -49,19 +57,85 @@ def _form_email_key() -> str:
 
 
 def _landing_for(user: User) -> str:
+    if user.needs_two_factor_enrolment:
+        return url_for("accounts.two_factor_setup")
     if user.is_secretariat:
         return url_for("membership.queue")
     return url_for("accounts.account")
 
 
-def _start_session(user: User, remember: bool) -> None:
-    # A new session at sign-in (no fixation); only the chosen language survives.
+def _fresh_session() -> None:
+    """Drop everything in the session (no fixation) but the chosen language."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
+
+
+def _start_session(user: User, remember: bool, method: str = "password") -> None:
+    from cacnet.accounts import oidc
+
+    pending_identity = session.get(oidc.PENDING_KEY)
+    _fresh_session()
+    if pending_identity:
+        session[oidc.PENDING_KEY] = pending_identity
     login_user(user, remember=remember)
-    services.record_login(user)
+    services.record_login(user, method)
+    oidc.link_pending_identity(user)  # an OpenID identity waiting to be linked, now proven
+
+
+# Between the password (or an OpenID provider) and the second factor: who, for how long.
+PENDING_KEY = "two_factor_pending"
+PENDING_SECONDS = 300
+
+
+def begin_sign_in(user: User, *, remember: bool, next_url: str | None, method: str):
+    """Finish a first-factor sign-in (password or OpenID Connect): start the session, or, when
+    the account has a second factor, remember who is half-way and ask for the code. Commits."""
+    target = next_url if is_safe_redirect(next_url) else None
+    if user.has_two_factor:
+        from cacnet.accounts.oidc import PENDING_KEY as IDENTITY_KEY
+
+        pending_identity = session.get(IDENTITY_KEY)
+        _fresh_session()
+        if pending_identity:
+            session[IDENTITY_KEY] = pending_identity  # linked once the second step passes
+        session[PENDING_KEY] = {
+            "user": user.get_id(),
+            "remember": remember,
+            "next": target,
+            "method": method,
+            "at": int(time.time()),
+        }
+        db.session.commit()
+        return redirect(url_for("accounts.two_factor"))
+    _start_session(user, remember, method)
+    db.session.commit()
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    if user.needs_two_factor_enrolment:
+        flash(
+            _(
+                "Secretariat and administrator accounts need two-step sign-in. Set it up now "
+                "to continue."
+            ),
+            "info",
+        )
+    return redirect(target or _landing_for(user))
+
+
+def _pending_user() -> tuple[User | None, dict]:
+    pending = session.get(PENDING_KEY) or {}
+    if not pending or int(time.time()) - int(pending.get("at", 0)) > PENDING_SECONDS:
+        return None, {}
+    user_id, _sep, version = str(pending.get("user", "")).partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None, {}
+    return user, pending
+
+
+def _pending_key() -> str:
+    return "two-factor:" + str((session.get(PENDING_KEY) or {}).get("user", request.remote_addr))
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
@@ -81,14 +155,53 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            _start_session(user, bool(form.remember.data))
-            db.session.commit()
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            target = form.next.data
-            return redirect(target if is_safe_redirect(target) else _landing_for(user))
+            return begin_sign_in(
+                user, remember=bool(form.remember.data), next_url=form.next.data, method="password"
+            )
         db.session.commit()  # keep the audit record of the failed attempt
         flash(_("The e-mail address or password is not right."), "error")
     return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/auth/two-factor", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def two_factor():
+    """The second step of signing in: a code from the app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(_landing_for(current_user))
+    user, pending = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Sign in again: the second step waits five minutes at most."), "info")
+        return redirect(url_for("accounts.login"))
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        kind = second_factor.check_code(user, form.code.data)
+        if kind is not None:
+            _start_session(user, bool(pending.get("remember")), pending.get("method", "password"))
+            db.session.commit()
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            if kind == "recovery":
+                left = second_factor.recovery_codes_left(user)
+                flash(
+                    ngettext(
+                        "You used a recovery code. %(num)d is left.",
+                        "You used a recovery code. %(num)d are left.",
+                        left,
+                    ),
+                    "warning" if left < 4 else "info",
+                )
+            return redirect(pending.get("next") or _landing_for(user))
+        db.session.commit()  # keep the audit record of the failed attempt
+        form.code.errors = [
+            _("This code is not right or has already been used. Wait for the next one.")
+        ]
+    return render_template("accounts/two_factor.html", form=form)
 
 
 @bp.route("/auth/logout", methods=["GET", "POST"])
@@ -281,6 +394,141 @@ def accept_invitation(token: str):
             flash(_("Welcome to the delegation of %(city)s.", city=user.city.name_en), "success")
             return redirect(url_for("accounts.city_team"))
     return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
+
+
+# --- two-step sign-in settings -----------------------------------------------------------------
+
+SETUP_KEY = "two_factor_setup_secret"
+CODES_KEY = "two_factor_new_codes"
+
+
+@bp.route("/account/two-factor")
+@login_required
+def two_factor_settings():
+    if not current_user.has_two_factor:
+        return redirect(url_for("accounts.two_factor_setup"))
+    return render_template(
+        "accounts/two_factor_settings.html",
+        left=second_factor.recovery_codes_left(current_user),
+        codes_form=TwoFactorCodeForm(prefix="codes"),
+        disable_form=TwoFactorDisableForm(prefix="disable"),
+    )
+
+
+@bp.route("/account/two-factor/setup", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    """Scan the QR code (or type the key), confirm with a code, receive ten recovery codes."""
+    if current_user.has_two_factor:
+        return redirect(url_for("accounts.two_factor_settings"))
+    secret = session.get(SETUP_KEY)
+    if not secret:
+        secret = session[SETUP_KEY] = second_factor.new_secret()
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.enable(current_user, secret, form.code.data)
+        except ServiceError as error:
+            db.session.commit()  # keep the audit record
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            session.pop(SETUP_KEY, None)
+            session[CODES_KEY] = codes
+            flash(_("Two-step sign-in is on."), "success")
+            return redirect(url_for("accounts.recovery_codes"))
+    uri = second_factor.provisioning_uri(current_user, secret)
+    return render_template(
+        "accounts/two_factor_setup.html",
+        form=form,
+        qr=second_factor.qr_svg_data_uri(uri),
+        secret=second_factor.grouped(secret),
+    )
+
+
+@bp.route("/account/two-factor/recovery-codes")
+@login_required
+def recovery_codes():
+    """The new recovery codes, shown once: the page forgets them as it shows them."""
+    codes = session.pop(CODES_KEY, None)
+    if not codes:
+        return redirect(url_for("accounts.two_factor_settings"))
+    response = current_app.make_response(
+        render_template("accounts/recovery_codes.html", codes=codes)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+def renew_recovery_codes():
+    form = TwoFactorCodeForm(prefix="codes")
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.regenerate_recovery_codes(current_user, form.code.data)
+        except ServiceError as error:
+            db.session.commit()
+            show_service_error(None, error)
+        else:
+            db.session.commit()
+            session[CODES_KEY] = codes
+            return redirect(url_for("accounts.recovery_codes"))
+    else:
+        flash(_("Enter the code from your authenticator app."), "error")
+    return redirect(url_for("accounts.two_factor_settings"))
+
+
+@bp.post("/account/two-factor/disable")
+@login_required
+def disable_two_factor():
+    form = TwoFactorDisableForm(prefix="disable")
+    if form.validate_on_submit():
+        try:
+            second_factor.disable(current_user, form.password.data, form.code.data)
+        except ServiceError as error:
+            db.session.commit()
+            show_service_error(None, error)
+        else:
+            db.session.commit()
+            flash(_("Two-step sign-in is off."), "success")
+            return redirect(url_for("accounts.account"))
+    else:
+        flash(_("Enter your password and a code."), "error")
+    return redirect(url_for("accounts.two_factor_settings"))
+
+
+# Where a secretariat or admin account without a second factor may go: enrolment, and out.
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "accounts.two_factor_setup",
+        "accounts.recovery_codes",
+        "accounts.logout",
+        "core.set_language",
+        "static",
+    }
+)
+
+
+@bp.before_app_request
+def enrolment_guard():
+    """Secretariat and admin accounts can do nothing but enrol until they have a second factor.
+
+    Checked for every request of a signed-in visitor (the API authenticates by token and checks
+    the same property there); anonymous visitors without cookies are not loaded at all.
+    """
+    if (
+        "_user_id" not in session
+        and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+    ):
+        return None
+    if request.endpoint in ENROLMENT_ENDPOINTS or request.path.startswith("/api/"):
+        return None
+    if not current_user.is_authenticated or not current_user.needs_two_factor_enrolment:
+        return None
+    if request.method == "GET":
+        return redirect(url_for("accounts.two_factor_setup"))
+    abort(403)
 
 
 ROLE_LABELS = {

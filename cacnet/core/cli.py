@@ -15,6 +15,7 @@ ROLE_CHOICES = ("delegate", "city-admin", "signatory", "secretariat", "admin")
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(reset_two_factor_command)
     app.cli.add_command(seed_demo_command)
     from cacnet.core.jobs import worker_command
     from cacnet.statement.seal import seal_cli
@@ -68,6 +69,30 @@ def create_user_command(email, role, city_slug, name, password):
         db.session.rollback()
         raise click.ClickException(str(error.message))
     click.echo(f"created {user.email} ({role})")
+
+
+@click.command("reset-two-factor")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@with_appcontext
+def reset_two_factor_command(email, reason):
+    """Clear an account's second factor (lost phone and recovery codes); they enrol again."""
+    from flask import current_app
+
+    from cacnet.accounts import services, two_factor
+
+    app = current_app._get_current_object()
+    with app.test_request_context(base_url=app.config["BASE_URL"]):  # links in the notice mail
+        user = services.get_user_by_email(email)
+        if user is None:
+            raise click.UsageError(f"no account with the e-mail address {email!r}")
+        try:
+            two_factor.reset(None, user, reason)
+            db.session.commit()
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error.message))
+    click.echo(f"two-step sign-in reset for {user.email}; they set it up again at next sign-in")
 
 
 @click.command("seed-demo")

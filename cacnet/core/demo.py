@@ -346,3 +346,7 @@ def _seed(app) -> Iterator[str]:
     yield "  london@cities.example          city admin of London (likewise for the other cities)"
     yield "  ulaanbaatar@cities.example     applicant whose application awaits the secretariat"
     yield "The resource exchange (/resources/) has demo offers, requests, responses and messages."
+    yield (
+        "Secretariat and admin accounts set up two-step sign-in at their first sign-in: scan the "
+        "QR code with any TOTP app (FreeOTP, Aegis, Google or Microsoft Authenticator)."
+    )

@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cacnet.accounts import two_factor
 from cacnet.core import audit, uploads
 from cacnet.core.db import db, utcnow
 from cacnet.core.errors import PermissionDenied, ServiceError, StateConflict
@@ -139,7 +140,9 @@ def active_endorsement(city_id: int, version_id: int) -> Endorsement | None:
     )
 
 
-def endorse(actor, version: StatementVersion, data: EndorsementData, password: str) -> Endorsement:
+def endorse(
+    actor, version: StatementVersion, data: EndorsementData, password: str, code: str = ""
+) -> Endorsement:
     """Record a signatory's endorsement of the current version for their city.
 
     The signatory re-enters the password right before signing; the endorsement stores the
@@ -153,6 +156,7 @@ def endorse(actor, version: StatementVersion, data: EndorsementData, password: s
     if not verify_password(actor.password_hash, password or ""):
         audit.record("endorsement_reauth_failed", actor, object_type="users")
         raise ServiceError(_l("Your password is not right."), field="password")
+    two_factor.require_code(actor, code, purpose="endorsement")
     if not data.authorised:
         raise ServiceError(
             _l("Confirm that you are authorised to commit your city."), field="authorised"

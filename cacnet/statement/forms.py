@@ -77,6 +77,17 @@ class EndorsementForm(FlaskForm):
         validators=[InputRequired(REQUIRED), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
+    # Shown (and required by the service) only when the signatory has a second factor.
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[Optional(), Length(max=32)],
+        filters=[strip],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
 
 
 class EndorsementDecisionForm(FlaskForm):

@@ -213,9 +213,11 @@ def sign():
             typed_signature=form.typed_signature.data or "",
         )
         try:
-            endorsements.endorse(current_user, version, data, form.password.data)
+            endorsements.endorse(
+                current_user, version, data, form.password.data, form.code.data or ""
+            )
         except ServiceError as error:
-            if error.field == "password":
+            if error.field in ("password", "code"):
                 db.session.commit()  # keep the audit record of the failed re-authentication
             show_service_error(form, error)
         else:

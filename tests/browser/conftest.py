@@ -57,6 +57,7 @@ class LiveServer(str):
     """The base URL (``http://127.0.0.1:PORT``), which also knows the server errors it saw."""
 
     errors: list[BaseException]
+    app: object  # the Flask app it serves
 
     def url(self, path: str) -> str:
         """An absolute URL on the live server for a path (e.g. one from ``link_in``)."""
@@ -70,6 +71,7 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = LiveServer(f"http://127.0.0.1:{server.server_port}")
     base.errors = []
+    base.app = app
 
     def record(sender, exception, **extra):
         base.errors.append(exception)

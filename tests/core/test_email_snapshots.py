@@ -41,6 +41,8 @@ post = SimpleNamespace(
 )  # fmt: skip
 response = SimpleNamespace(city=city, quantity=Decimal("6000"), accepted_quantity=Decimal("4000"))
 CONTEXT = {
+    "change": "recovery_code_used",
+    "left": 3,
     "post": post,
     "response": response,
     "responder": city,
