@@ -31,7 +31,8 @@ run: $(VENV)/.installed translations
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Headless Chromium (Debian's package) and axe-core (npm) for the browser tests.
+# Headless Chromium (Debian's package), and from npm axe-core for the browser tests and
+# oidc-provider, the loopback OpenID provider of the sign-in tests.
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -41,7 +42,8 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
 	  else echo "Install Node.js and npm first (Debian/Ubuntu: sudo apt-get install npm)"; exit 1; fi; }
-	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel=error
+	@[ -f node_modules/axe-core/axe.min.js ] && [ -d node_modules/oidc-provider ] || \
+	  npm ci --no-audit --no-fund --loglevel=error
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from cacnet.accounts import oidc
 from cacnet.accounts import services as accounts
 from cacnet.accounts.forms import ConfirmForm, ReasonForm, SignatoryGrantForm
 from cacnet.accounts.models import User
@@ -48,6 +49,10 @@ def apply():
         flash(_("Your account already belongs to a city or the secretariat."), "info")
         return redirect(url_for("accounts.account"))
     form = ApplicationForm(signed_in=signed_in)
+    identity = None if signed_in else oidc.pending_identity()
+    if identity is not None and request.method == "GET":
+        # Someone who came from an OpenID provider with an unknown e-mail address.
+        form.applicant_name.data, form.email.data = identity.name, identity.email
     if signed_in and current_user.city is not None and request.method == "GET":
         city = current_user.city  # a withdrawn city applying to return
         form.process(
@@ -88,6 +93,8 @@ def apply():
         except ServiceError as error:
             show_service_error(form, error)
         else:
+            if identity is not None and membership is not None:
+                oidc.link_pending_identity(membership.applicant, via="application")
             db.session.commit()
             if membership is not None and membership.state == MembershipState.SUBMITTED:
                 flash(_("Your application has been sent to the secretariat."), "success")
