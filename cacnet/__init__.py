@@ -113,6 +113,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
+    from cacnet.accounts import oidc
+    from cacnet.accounts.oidc_views import bp as oidc_bp
+
+    oidc.init_app(app)  # checks OIDC_PROVIDERS: a mistake stops the start
+    app.register_blueprint(oidc_bp)
     app.register_blueprint(membership_bp)
     app.register_blueprint(cities_admin_bp)
     app.register_blueprint(cities_bp)
@@ -123,9 +128,11 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.resources.views import bp as resources_bp
 
     app.register_blueprint(resources_bp)
-    from cacnet.api.views import bp as api_bp
+    from cacnet import api
+    from cacnet.accounts.token_views import bp as tokens_bp
 
-    app.register_blueprint(api_bp)
+    api.init_app(app)
+    app.register_blueprint(tokens_bp)
     from cacnet.resources.admin_views import bp as resources_admin_bp
 
     app.register_blueprint(resources_admin_bp)

@@ -63,6 +63,15 @@ class Defaults:
     RESOURCES_AUTO_TICK = True
     # The largest PDF the verification page and POST /api/v1/verify accept.
     VERIFY_MAX_BYTES = 100 * 1024 * 1024
+    # OpenID Connect providers for "Sign in with …" (cacnet.accounts.oidc.parse_providers): dicts
+    # with name, title, issuer, client_id, client_secret, and optionally scopes, trust_email and
+    # metadata_url. Checked at start-up.
+    OIDC_PROVIDERS: tuple[dict[str, Any], ...] = ()
+    # The JSON API: rate limits per client IP (public endpoints) and per personal token, and the
+    # largest JSON body a write accepts.
+    API_LIMIT_PUBLIC = "300 per minute"
+    API_LIMIT_TOKEN = "1200 per minute"  # noqa: S105 - a rate, not a secret
+    API_MAX_JSON_BYTES = 64 * 1024
 
 
 _ENV_STRINGS = (

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -57,6 +60,17 @@ def render_error(code: int, detail: str | None = None):
     ), code
 
 
+def _retry_after() -> int:
+    """Seconds until the breached rate limit's window resets (Flask-Limiter's own reckoning,
+    which it also writes into Retry-After when its headers are on); 60 when no limit is known."""
+    from cacnet.extensions import limiter
+
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, math.ceil(limit.reset_at - time.time()))
+
+
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -78,7 +92,7 @@ def init_app(app) -> None:
         response = render_error(error.code if error.code in MESSAGES else 400)
         if error.code == 429:
             body, status = response
-            return body, status, {"Retry-After": "60"}
+            return body, status, {"Retry-After": str(_retry_after())}
         return response
 
     @app.errorhandler(OperationalError)

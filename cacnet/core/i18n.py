@@ -18,6 +18,12 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # command line, background work
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/") and request.endpoint != "api.docs":
+        # The JSON API knows no session or account (it ignores cookies): the header alone.
+        return (
+            request.accept_languages.best_match(languages)
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

@@ -130,6 +130,12 @@ def public_endorsements(version: StatementVersion, query: SignatoryQuery) -> lis
     return list(db.session.scalars(_select(version, query)))
 
 
+def public_select(version: StatementVersion, query: SignatoryQuery):
+    """The ordered select behind ``public_endorsements``, for callers that page through it (the
+    API): the same rows, in the same order, as the open-data exports."""
+    return _select(version, query)
+
+
 def verified_page(version: StatementVersion, query: SignatoryQuery, page: int, per_page: int = 50):
     """One page of the verified endorsements, for the list page."""
     stmt = _select(version, query, (EndorsementState.VERIFIED,))
