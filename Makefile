@@ -53,6 +53,9 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Two test processes by default (pytest-xdist; each has its own SQLite file or PostgreSQL database).
+PYTEST_ARGS ?= -n 2
+
 test: $(VENV)/.installed-test translations browser-deps lint
 	@echo "== tests on SQLite"
 	CACNET_TEST_DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)

@@ -33,14 +33,33 @@ def pytest_report_header(config):
     return f"cacnet database: {'PostgreSQL ' + TEST_DATABASE_URL if ON_POSTGRES else 'SQLite'}"
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """With pytest-xdist, each worker gets a PostgreSQL database of its own next to the given one
+    (``test`` -> ``test_gw0``, ``test_gw1``), made on first use."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
+def app(tmp_path_factory, worker_id):
     instance = tmp_path_factory.mktemp("instance")
     url = (
         normalise_database_url(TEST_DATABASE_URL)
         if ON_POSTGRES
         else f"sqlite:///{instance / 'test.sqlite'}"
     )
+    if ON_POSTGRES and worker_id != "master":
+        url = _worker_database(url, worker_id)
     app = create_app(
         {
             "TESTING": True,
