@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     from cacnet.resources.views import resources_cli
 
     app.cli.add_command(resources_cli)
+    from cacnet.core.deliveries import deliveries_cli
+
+    app.cli.add_command(deliveries_cli)
 
 
 @click.command("create-user")

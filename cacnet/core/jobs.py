@@ -11,6 +11,11 @@ for it commits (a rolled-back request starts nothing, and the worker sees the ro
   session runs the job in the app server's process.
 * ``JOBS_SYNC = True`` (tests) runs the job inline right after the commit.
 
+``enqueue_in`` runs a job later: RQ's scheduler (the worker runs it, ``with_scheduler=True``: the
+scheduler is a small process forked by one of the workers, which moves due jobs to the queue), a
+timer thread without Redis, and with ``JOBS_SYNC`` only a job due now (a later one is left to
+whatever runs next).
+
 Jobs must be idempotent: each one claims its work with a conditional UPDATE, so a job run twice,
 or by two workers, does the work once.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -61,6 +67,34 @@ def enqueue(func_path: str, *args, app: Flask | None = None) -> None:
         )
         _threads.add(thread)
         thread.start()
+
+
+def enqueue_in(seconds: float, func_path: str, *args, app: Flask | None = None) -> bool:
+    """Run ``func_path(*args)`` in ``seconds`` (at the earliest). Returns False when nothing was
+    scheduled: with ``JOBS_SYNC`` a job that is not due yet is dropped (tests run it themselves).
+    Without Redis the timer lives in this process: lost if the process stops first."""
+    app = app or current_app._get_current_object()
+    seconds = max(float(seconds), 0.0)
+    if app.config.get("JOBS_SYNC"):
+        if seconds > 0:
+            return False
+        _run_in_app(app, func_path, args)
+    elif app.config.get("REDIS_URL"):
+        _queue(app).enqueue_in(
+            timedelta(seconds=seconds),
+            "cacnet.core.jobs.run_job",
+            func_path,
+            *args,
+            job_timeout=app.config.get("JOBS_TIMEOUT", 3600),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+    else:
+        timer = threading.Timer(seconds, enqueue, args=(func_path, *args), kwargs={"app": app})
+        timer.daemon = True
+        timer.name = f"timer-{func_path}"
+        timer.start()
+    return True
 
 
 def wait_for_threads(timeout: float = 60) -> None:
@@ -134,7 +168,12 @@ def _after_rollback(session: Session) -> None:
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run background jobs from the Redis queue (needs CACNET_REDIS_URL)."""
+    """Run background jobs from the Redis queue (needs CACNET_REDIS_URL).
+
+    Also runs RQ's scheduler (one worker at a time holds its lock), which queues the jobs
+    ``enqueue_in`` put off, such as the retries of e-mail deliveries; a ``--burst`` worker queues
+    the ones due when it starts.
+    """
     from rq import SimpleWorker
 
     if not current_app.config.get("REDIS_URL"):
@@ -142,4 +181,4 @@ def worker_command(burst: bool) -> None:
             "CACNET_REDIS_URL is not set: without Redis, jobs run in the app server's threads."
         )
     queue = _queue(current_app)
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=False)
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
