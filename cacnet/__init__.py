@@ -136,7 +136,25 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.resources.admin_views import bp as resources_admin_bp
 
     app.register_blueprint(resources_admin_bp)
+    from cacnet.core.delivery_views import bp as deliveries_bp
+
+    app.register_blueprint(deliveries_bp)
+
+    from cacnet.situation.views import bp as situation_bp
+
+    app.register_blueprint(situation_bp)
+    from cacnet.alerts.admin_views import bp as alerts_admin_bp
+    from cacnet.alerts.views import bp as alerts_bp
+
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(alerts_admin_bp)
 
     from cacnet.statement import city_hooks
 
     city_hooks.register()
+    from cacnet.situation import city_hooks as situation_city_hooks
+
+    situation_city_hooks.register()
+    from cacnet.alerts import city_hooks as alerts_city_hooks
+
+    alerts_city_hooks.register()

@@ -61,6 +61,19 @@ class Defaults:
     ISSUE_DOCUMENTS_ON_CHANGE = True
     # Queue the exchange's clock work (expiry, reminders, digests) from requests, at most hourly.
     RESOURCES_AUTO_TICK = True
+    # The e-mail delivery queue (cacnet.core.deliveries): the waits before the 2nd, 3rd, ...
+    # attempt (the last repeats), attempts before a delivery fails, seconds after which a claimed
+    # delivery counts as abandoned by a crashed worker, deliveries per SMTP connection, seconds a
+    # job sends before handing over to a fresh one, a fan-out spread over one job per
+    # DELIVERY_PER_RUN deliveries (at most DELIVERY_PARALLEL_RUNS), an hourly run from requests.
+    DELIVERY_BACKOFF_SECONDS: tuple[float, ...] = (60, 300, 1800, 7200)
+    DELIVERY_MAX_ATTEMPTS = 6
+    DELIVERY_CLAIM_TIMEOUT = 900
+    DELIVERY_BATCH_SIZE = 100
+    DELIVERY_RUN_SECONDS = 600
+    DELIVERY_PER_RUN = 1000
+    DELIVERY_PARALLEL_RUNS = 4
+    DELIVERY_AUTO_SEND = True
     # The largest PDF the verification page and POST /api/v1/verify accept.
     VERIFY_MAX_BYTES = 100 * 1024 * 1024
     # OpenID Connect providers for "Sign in with …" (cacnet.accounts.oidc.parse_providers): dicts

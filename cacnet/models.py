@@ -9,9 +9,18 @@ from cacnet.accounts.models import (  # noqa: F401
     SigningAuthority,
     User,
 )
+from cacnet.alerts.models import (  # noqa: F401
+    Alert,
+    AlertAcknowledgement,
+    AlertDocument,
+    AlertLink,
+    AlertSubscription,
+    AlertUpdate,
+)
 from cacnet.cities.imports import CityImport  # noqa: F401
 from cacnet.cities.models import City, Contact  # noqa: F401
 from cacnet.core.audit import AuditEvent  # noqa: F401
+from cacnet.core.deliveries import Delivery  # noqa: F401
 from cacnet.membership.models import Membership  # noqa: F401
 from cacnet.resources.models import (  # noqa: F401
     CategorySubscription,
@@ -21,4 +30,5 @@ from cacnet.resources.models import (  # noqa: F401
     ResponseMessage,
     ThreadRead,
 )
+from cacnet.situation.models import SituationDay  # noqa: F401
 from cacnet.statement.models import Endorsement, IssuedDocument, StatementVersion  # noqa: F401

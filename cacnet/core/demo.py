@@ -326,6 +326,16 @@ def _seed(app) -> Iterator[str]:
         if seed_exchange():
             db.session.commit()
 
+        from cacnet.alerts.demo import seed_alerts
+
+        if seed_alerts():
+            db.session.commit()
+
+        from cacnet.situation.demo import seed_situation
+
+        if seed_situation():
+            db.session.commit()
+
     from cacnet.statement import documents, seal
 
     if seal.certificate_info(app.instance_path) is None:
@@ -346,6 +356,8 @@ def _seed(app) -> Iterator[str]:
     yield "  london@cities.example          city admin of London (likewise for the other cities)"
     yield "  ulaanbaatar@cities.example     applicant whose application awaits the secretariat"
     yield "The resource exchange (/resources/) has demo offers, requests, responses and messages."
+    yield "Alerts (/alerts/): Hanoi's warning, acknowledged by Seoul with similar signals."
+    yield "Seoul, London, Jakarta and Toronto publish six weeks of figures (/situation/compare)."
     yield (
         "Secretariat and admin accounts set up two-step sign-in at their first sign-in: scan the "
         "QR code with any TOTP app (FreeOTP, Aegis, Google or Microsoft Authenticator)."

@@ -40,7 +40,23 @@ post = SimpleNamespace(
     urgency=SimpleNamespace(value="critical"), expires_on=date(2026, 12, 11),
 )  # fmt: skip
 response = SimpleNamespace(city=city, quantity=Decimal("6000"), accepted_quantity=Decimal("4000"))
+from cacnet.alerts.models import Severity, SignalType  # noqa: E402
+
+hanoi = SimpleNamespace(name_en="Hanoi", name_local="Hà Nội", country_code="VN")
+alert = SimpleNamespace(
+    what="Severe acute respiratory infection (SARI)", city=hanoi, district="Dong Da",
+    signal_type=SignalType.CLUSTER, severity=Severity.WARNING, first_observed_on=date(2026, 11, 17),
+    cases=23, deaths=1, actions="Case finding in the district's schools and markets.",
+    source_links=["https://example.org/hanoi/report-1"], contact=None,
+    contact_text="Department of Health, Hanoi: +84 24 3998 5765",
+)  # fmt: skip
+alert_update = SimpleNamespace(
+    body="Sequencing points to influenza A(H3N2); no new deaths.", cases=31, deaths=None,
+    severity_from=Severity.WARNING, severity_to=Severity.EMERGENCY,
+)  # fmt: skip
 CONTEXT = {
+    "alert": alert,
+    "update": alert_update,
     "change": "recovery_code_used",
     "left": 3,
     "post": post,

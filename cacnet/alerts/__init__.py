@@ -1,0 +1,1 @@
+"""Early warning alerts between member cities: raised, acknowledged, updated, closed."""
