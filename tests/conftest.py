@@ -71,6 +71,7 @@ def app(tmp_path_factory, worker_id):
             "JOBS_SYNC": True,  # background jobs run right after the commit that queues them
             "ISSUE_DOCUMENTS_ON_CHANGE": False,  # the document tests turn it on
             "RESOURCES_AUTO_TICK": False,  # tests run the exchange's clock work themselves
+            "DELIVERY_AUTO_SEND": False,  # likewise the hourly safety net of the delivery queue
         }
     )
     from cacnet.statement import seal
