@@ -359,10 +359,12 @@ def test_with_redis_the_worker_s_scheduler_runs_the_retry(app, smtp):
             rq_queue.connection.delete(key)
 
 
-def test_the_hourly_safety_net_sends_what_was_left(app, client, smtp):
+def test_the_hourly_safety_net_sends_what_was_left(app, client, smtp, monkeypatch):
     """Deliveries nobody started (a lost timer, a worker without its scheduler) go out with the
     first request of the hour, in the background; never inline in a visitor's request."""
     from cacnet.core import delivery_views, jobs
+
+    monkeypatch.setitem(app.config, "DELIVERY_AUTO_SEND", True)  # off for the other tests
 
     queue(app, fan_out(2), send=False)
     delivery_views._next_check = 0.0
