@@ -48,7 +48,12 @@ from cacnet.core.cache import delete_after_commit
 from cacnet.core.db import db, utcnow
 from cacnet.core.errors import PermissionDenied, ServiceError, StateConflict
 from cacnet.core.jobs import enqueue_after_commit
-from cacnet.core.permissions import require_city_admin, require_secretariat
+from cacnet.core.permissions import (
+    require_acting_delegate,
+    require_city_admin,
+    require_network_member,
+    require_secretariat,
+)
 
 MAX_WHAT = 200
 MAX_DISTRICT = 200
@@ -85,20 +90,16 @@ WHAT_SUGGESTIONS = (
 # --- who may act -------------------------------------------------------------------------------
 
 
+MEMBERS_ONLY = _l("Alerts are for delegates of member cities.")
+
+
 def require_member(viewer) -> None:
-    if not visibility.is_member(viewer):
-        raise PermissionDenied(_l("Alerts are for delegates of member cities."))
+    require_network_member(viewer, MEMBERS_ONLY)
 
 
 def require_active_delegate(actor) -> None:
-    """Acting for a city (raising, acknowledging, updating) needs an approved membership."""
-    require_member(actor)
-    if actor.city is None:
-        raise PermissionDenied(_l("Only delegates of a member city can do this."))
-    if not actor.acts_for_active_city:
-        raise PermissionDenied(
-            _l("Your city's membership is not active, so you cannot act for the city.")
-        )
+    """Raising, acknowledging and updating act for the city."""
+    require_acting_delegate(actor, MEMBERS_ONLY, _l("Only delegates of a member city can do this."))
 
 
 def require_raising_city(actor, alert: Alert) -> None:

@@ -5,7 +5,6 @@ receives alert mail. Thin: the rules are in ``services`` and ``visibility``."""
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from flask import (
     Blueprint,
@@ -45,6 +44,7 @@ from cacnet.core.cache import cache
 from cacnet.core.db import db
 from cacnet.core.errors import PermissionDenied, ServiceError
 from cacnet.core.uploads import stored_path
+from cacnet.core.web import members_only as web_members_only
 from cacnet.core.web import show_service_error
 
 bp = Blueprint("alerts", __name__)
@@ -52,19 +52,7 @@ bp = Blueprint("alerts", __name__)
 FEED_TTL = 60  # seconds
 
 
-def members_only(view):
-    """Signed-in delegates of member cities and the secretariat; others sign in or get a 403
-    (the service functions check again)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        if not visibility.is_member(current_user):
-            raise PermissionDenied(_("Alerts are for delegates of member cities."))
-        return view(*args, **kwargs)
-
-    return wrapper
+members_only = web_members_only(services.MEMBERS_ONLY)
 
 
 @bp.app_template_filter("alert_severity")

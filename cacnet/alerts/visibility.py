@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, or_
 
 from cacnet.alerts.models import Alert, AlertAcknowledgement, AlertState
+from cacnet.core.permissions import is_network_member
 
 # What of a public notice anyone may see (the page, the feed, the public export).
 PUBLIC_FIELDS = (
@@ -32,13 +33,7 @@ def _signed_in(viewer) -> bool:
     return viewer is not None and getattr(viewer, "is_authenticated", False)
 
 
-def is_member(viewer) -> bool:
-    """Delegates of a current member city (approved or suspended) and the secretariat."""
-    if not _signed_in(viewer):
-        return False
-    if viewer.is_secretariat:
-        return True
-    return viewer.city is not None and viewer.city.active_membership is not None
+is_member = is_network_member  # members see every shared alert in full
 
 
 def is_raising_city(viewer, alert: Alert) -> bool:

@@ -25,3 +25,30 @@ def require_city_admin(actor) -> None:
         raise PermissionDenied(
             _l("Your city's membership is not active, so you cannot act for the city.")
         )
+
+
+def is_network_member(viewer) -> bool:
+    """Delegates of a current member city (approved or suspended) and the secretariat: who may see
+    what the members share among themselves (the resource exchange, alerts)."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    if viewer.is_secretariat:
+        return True
+    return viewer.city is not None and viewer.city.active_membership is not None
+
+
+def require_network_member(viewer, message) -> None:
+    if not is_network_member(viewer):
+        raise PermissionDenied(message)
+
+
+def require_acting_delegate(actor, member_message, no_city_message) -> None:
+    """Acting for a city (posting, raising an alert, acknowledging) needs a delegate of a city
+    whose membership is approved; a suspended city's delegates may only look."""
+    require_network_member(actor, member_message)
+    if actor.city is None:
+        raise PermissionDenied(no_city_message)
+    if not actor.acts_for_active_city:
+        raise PermissionDenied(
+            _l("Your city's membership is not active, so you cannot act for the city.")
+        )

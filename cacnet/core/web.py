@@ -44,6 +44,27 @@ def city_member_required(view):
     return wrapper
 
 
+def members_only(message):
+    """A view for what the members share (the exchange, alerts): delegates of member cities and
+    the secretariat; others are sent to sign in or get a 403 with ``message``. The service
+    functions check again."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            from cacnet.core.permissions import is_network_member
+
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not is_network_member(current_user):
+                raise PermissionDenied(message)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 def show_service_error(form, error: ServiceError) -> None:
     """Put a refused request's message on its form field (or flash it); a permission refusal is
     not a form problem, so it propagates and the visitor gets the 403 page."""

@@ -27,6 +27,11 @@ from cacnet.core import audit
 from cacnet.core.db import db, utcnow
 from cacnet.core.errors import PermissionDenied, ServiceError, StateConflict
 from cacnet.core.mail import queue_mail
+from cacnet.core.permissions import (
+    is_network_member,
+    require_acting_delegate,
+    require_network_member,
+)
 from cacnet.core.text import search_key
 from cacnet.resources.models import (
     COUNTING_STATES,
@@ -66,30 +71,18 @@ MAX_MESSAGE = 5000
 # --- who may do what ---------------------------------------------------------------------------
 
 
-def is_member(viewer) -> bool:
-    """Delegates of a current member city (approved or suspended) and the secretariat see the
-    exchange; the public does not."""
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return False
-    if viewer.is_secretariat:
-        return True
-    return viewer.city is not None and viewer.city.active_membership is not None
+MEMBERS_ONLY = _l("The resource exchange is for delegates of member cities.")
+is_member = is_network_member  # who sees the exchange
 
 
 def require_member(viewer) -> None:
-    if not is_member(viewer):
-        raise PermissionDenied(_l("The resource exchange is for delegates of member cities."))
+    require_network_member(viewer, MEMBERS_ONLY)
 
 
 def require_active_delegate(actor) -> None:
-    """Acting for a city needs an approved (not suspended) membership."""
-    require_member(actor)
-    if actor.city is None:
-        raise PermissionDenied(_l("Only delegates of a member city can post and respond."))
-    if not actor.acts_for_active_city:
-        raise PermissionDenied(
-            _l("Your city's membership is not active, so you cannot act for the city.")
-        )
+    require_acting_delegate(
+        actor, MEMBERS_ONLY, _l("Only delegates of a member city can post and respond.")
+    )
 
 
 def can_see_post(viewer, post: ResourcePost) -> bool:

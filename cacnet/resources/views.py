@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from functools import wraps
 
 import click
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,6 +18,7 @@ from cacnet.cities.regions import MACRO_REGIONS
 from cacnet.core.db import db
 from cacnet.core.errors import PermissionDenied, ServiceError
 from cacnet.core.i18n import current_language
+from cacnet.core.web import members_only as web_members_only
 from cacnet.core.web import show_service_error
 from cacnet.resources import services
 from cacnet.resources.forms import (
@@ -71,19 +71,7 @@ def _labels():
     }
 
 
-def members_only(view):
-    """Signed-in delegates of member cities and the secretariat; others sign in or get a 403
-    (the service functions check again)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()
-        if not services.is_member(current_user):
-            raise PermissionDenied(_("The resource exchange is for delegates of member cities."))
-        return view(*args, **kwargs)
-
-    return wrapper
+members_only = web_members_only(services.MEMBERS_ONLY)
 
 
 @bp.app_template_filter("quantity")
