@@ -374,3 +374,13 @@ def smtp_server(app):
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+@pytest.fixture
+def areas(app):
+    """The ten default areas (the migration's rows are emptied with every table)."""
+    from cacnet.areas import services as areas_services
+
+    with app.app_context():
+        areas_services.ensure_defaults()
+        return {a.slug: a.id for a in areas_services.all_areas()}
