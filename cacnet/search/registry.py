@@ -30,6 +30,8 @@ class SearchProvider:
     label: Any  # lazy string naming the kind, plural ("Library cases")
     find: Callable[[str, Any, int], list[SearchHit]]
     position: int = 100  # order of the groups on the results page
+    # The capability's own list page searching the same words (raw query -> URL), for "see all".
+    more_url: Callable[[str], str] | None = None
 
 
 PROVIDERS: dict[str, SearchProvider] = {}
