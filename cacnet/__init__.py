@@ -148,6 +148,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(alerts_bp)
     app.register_blueprint(alerts_admin_bp)
+    from cacnet.areas.views import bp as areas_bp
+    from cacnet.library.views import bp as library_bp
+
+    app.register_blueprint(areas_bp)
+    app.register_blueprint(library_bp)
 
     from cacnet.statement import city_hooks
 
@@ -158,3 +163,8 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.alerts import city_hooks as alerts_city_hooks
 
     alerts_city_hooks.register()
+    from cacnet.library import city_hooks as library_city_hooks
+    from cacnet.library import search as library_search
+
+    library_city_hooks.register()
+    library_search.register()
