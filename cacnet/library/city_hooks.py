@@ -11,9 +11,7 @@ from cacnet.library import services
 def _city_section(city: City, viewer) -> dict | None:
     """The section, when the city has cases the viewer may see or the viewer may write them."""
     cases, total = services.city_cases(viewer, city)
-    can_add = services.can_write(viewer) and (
-        viewer.is_secretariat or viewer.city_id == city.id
-    )
+    can_add = services.can_write(viewer) and (viewer.is_secretariat or viewer.city_id == city.id)
     if not cases and not can_add:
         return None
     return {"city": city, "cases": cases, "total": total, "can_add": can_add}

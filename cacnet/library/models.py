@@ -189,9 +189,7 @@ class CaseLink(db.Model):
     __tablename__ = "library_links"
     __table_args__ = (
         CheckConstraint("title <> ''", name="title_given"),
-        CheckConstraint(
-            "url LIKE 'http://%' OR url LIKE 'https://%'", name="url_http"
-        ),
+        CheckConstraint("url LIKE 'http://%' OR url LIKE 'https://%'", name="url_http"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -251,9 +251,7 @@ def create_case(actor, data: CaseData, *, publish: bool = False,
 def update_case(actor, case: LibraryCase, data: CaseData, today: date | None = None) -> None:
     """The case's city (or the secretariat) changes it; a published case stays published."""
     require_editor(actor, case)
-    if not actor.is_secretariat:
-        data.city_id = case.city_id
-    elif not data.city_id:
+    if not actor.is_secretariat or not data.city_id:
         data.city_id = case.city_id
     values = _validate(actor, data, today or date.today())
     changed = sorted(k for k, v in values.items() if getattr(case, k) != v and k != "search_text")

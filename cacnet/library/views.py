@@ -336,8 +336,9 @@ def case_json(case: LibraryCase) -> dict:
                 "filename": a.filename,
                 "content_type": a.content_type,
                 "size": a.size,
-                "url": url_for("library.attachment", case_id=case.id, attachment_id=a.id,
-                               _external=True),  # fmt: skip
+                "url": url_for(
+                    "library.attachment", case_id=case.id, attachment_id=a.id, _external=True
+                ),
             }
             for a in case.attachments
         ],
@@ -354,4 +355,3 @@ def export_json():
     )
     response.headers["Vary"] = "Cookie"
     return response
-

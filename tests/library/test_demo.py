@@ -16,7 +16,9 @@ def test_seed_demo_fills_the_library_once(app, version_1):  # noqa: F811
         seoul = [c for c in cases if c.city.slug == "seoul-kr"]
         assert len(seoul) >= 7 and all(c.state == CaseState.PUBLISHED for c in cases)
         assert {c.city.slug for c in cases} >= {"seoul-kr", "london-gb", "hanoi-vn", "toronto-ca"}
-        assert [c.title_ko for c in cases if c.title_en == ""] == ["서울시 공공배달앱 제로배달 유니온"]
+        assert [c.title_ko for c in cases if c.title_en == ""] == [
+            "서울시 공공배달앱 제로배달 유니온"
+        ]
         assert sum(c.visibility == CaseVisibility.MEMBERS for c in cases) == 1
         assert all(c.title_en and c.title_ko for c in seoul if c.title_en)
         count = len(cases)

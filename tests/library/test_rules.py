@@ -50,9 +50,17 @@ def test_markup_in_the_service_title_is_refused_too(app, network):
 
 def test_markdown_fields_are_rendered_sanitised(app, client, network):
     login(client, network["Seoul"]["delegate"])
-    hostile = f'{SCRIPT}\n\n<img src=x onerror=alert(1)> [click](javascript:alert(1)) **bold**'
-    form = _case_form(network["areas"], action="publish", summary_en=hostile, summary_ko=hostile,
-                      body_en=hostile, body_ko=hostile, results_en=hostile, results_ko=hostile)
+    hostile = f"{SCRIPT}\n\n<img src=x onerror=alert(1)> [click](javascript:alert(1)) **bold**"
+    form = _case_form(
+        network["areas"],
+        action="publish",
+        summary_en=hostile,
+        summary_ko=hostile,
+        body_en=hostile,
+        body_ko=hostile,
+        results_en=hostile,
+        results_ko=hostile,
+    )
     response = submit(client, "/library/new", form)
     assert response.status_code == 302
     for language in ("en", "ko"):
@@ -90,10 +98,13 @@ def test_a_javascript_link_is_refused(app, client, network, make_case):
     from cacnet.core.errors import ServiceError
     from cacnet.library import services
 
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        with pytest.raises(ServiceError):
-            services.add_link(user(network["Seoul"]["delegate"]),
-                              db.session.get(LibraryCase, case_id), "x", "javascript:alert(1)")
+    with app.test_request_context(base_url=app.config["BASE_URL"]), pytest.raises(ServiceError):
+        services.add_link(
+            user(network["Seoul"]["delegate"]),
+            db.session.get(LibraryCase, case_id),
+            "x",
+            "javascript:alert(1)",
+        )
 
 
 def test_an_attachment_that_lies_about_its_type_is_refused(app, client, network, make_case):
