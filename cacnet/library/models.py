@@ -20,10 +20,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cacnet.cities.models import City
 from cacnet.core.db import TimestampMixin, UTCDateTime, db, str_enum, utcnow
+from cacnet.core.text import search_key
 from cacnet.core.uploads import DOCUMENT_TYPES
 
 LANGUAGES = ("en", "ko")
@@ -201,3 +207,33 @@ class CaseLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     case = relationship("LibraryCase", back_populates="links")
+
+
+@event.listens_for(City, "after_update")
+def _city_renamed(mapper, connection, city: City) -> None:
+    """A case's search text holds its city's names: refresh it when the city is renamed."""
+    state = inspect(city)
+    if not (
+        state.attrs.name_en.history.has_changes() or state.attrs.name_local.history.has_changes()
+    ):
+        return
+    table = LibraryCase.__table__
+    rows = connection.execute(
+        select(table.c.id, table.c.title_en, table.c.title_ko, table.c.summary_en,
+               table.c.summary_ko).where(table.c.city_id == city.id)
+    ).all()  # fmt: skip
+    for row in rows:
+        connection.execute(
+            update(table)
+            .where(table.c.id == row.id)
+            .values(
+                search_text=case_search_text(
+                    row.title_en, row.title_ko, row.summary_en, row.summary_ko, city
+                )
+            )  # fmt: skip
+        )
+
+
+def case_search_text(title_en, title_ko, summary_en, summary_ko, city: City) -> str:
+    """What the search matches: both titles, both summaries and the city's names, folded."""
+    return search_key(title_en, title_ko, summary_en, summary_ko, city.name_en, city.name_local)

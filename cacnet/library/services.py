@@ -33,6 +33,7 @@ from cacnet.library.models import (
     CaseState,
     CaseVisibility,
     LibraryCase,
+    case_search_text,
 )
 
 MAX_TITLE = 200
@@ -216,16 +217,10 @@ def _validate(actor, data: CaseData, today: date) -> dict:
             raise PermissionDenied(_l("You can only write cases for your own city."))
         city = actor.city
     values["city_id"] = city.id
-    values["search_text"] = search_key(
-        values["title_en"], values["title_ko"], values["summary_en"], values["summary_ko"],
-        city.name_en, city.name_local,
-    )  # fmt: skip
+    values["search_text"] = case_search_text(
+        values["title_en"], values["title_ko"], values["summary_en"], values["summary_ko"], city
+    )
     return values
-
-
-def refresh_search_text(case: LibraryCase) -> None:
-    case.search_text = search_key(case.title_en, case.title_ko, case.summary_en, case.summary_ko,
-                                  case.city.name_en, case.city.name_local)  # fmt: skip
 
 
 # --- writing -----------------------------------------------------------------------------------
