@@ -151,6 +151,11 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.search.views import bp as search_bp
 
     app.register_blueprint(search_bp)
+    from cacnet.areas.views import bp as areas_bp
+    from cacnet.library.views import bp as library_bp
+
+    app.register_blueprint(areas_bp)
+    app.register_blueprint(library_bp)
 
     from cacnet.statement import city_hooks
 
@@ -164,3 +169,8 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.cities import search as cities_search
 
     cities_search.register()
+    from cacnet.library import city_hooks as library_city_hooks
+    from cacnet.library import search as library_search
+
+    library_city_hooks.register()
+    library_search.register()
