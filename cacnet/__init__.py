@@ -148,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(alerts_bp)
     app.register_blueprint(alerts_admin_bp)
+    from cacnet.links.views import bp as links_bp
+
+    app.register_blueprint(links_bp)
 
     from cacnet.statement import city_hooks
 
@@ -158,3 +161,6 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.alerts import city_hooks as alerts_city_hooks
 
     alerts_city_hooks.register()
+    from cacnet.links import city_hooks as links_city_hooks
+
+    links_city_hooks.register()
