@@ -336,6 +336,10 @@ def _seed(app) -> Iterator[str]:
         if seed_situation():
             db.session.commit()
 
+        from cacnet.links.demo import seed_links
+
+        seed_links()  # each addition commits itself
+
     from cacnet.statement import documents, seal
 
     if seal.certificate_info(app.instance_path) is None:

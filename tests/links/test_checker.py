@@ -186,9 +186,7 @@ def test_an_organisations_broken_link_is_mailed_to_the_secretariat(
         assert f"/secretariat/links/organisations/{who}" in body_of(mail)
 
 
-def test_links_are_checked_in_batches_oldest_checked_first(
-    app, checking, site, network, add_link
-):
+def test_links_are_checked_in_batches_oldest_checked_first(app, checking, site, network, add_link):
     seoul = ("city", network["Seoul"]["city_id"])
     ids = [add_link(seoul, site.url(p)) for p in ("/ok", "/moved", "/no-head")]
     with app.test_request_context():

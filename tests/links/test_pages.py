@@ -96,7 +96,10 @@ def test_the_secretariat_adds_who_with_its_link_in_korean(app, client, network):
     public = client.get("/cities/network").get_data(as_text=True)
     assert '<html lang="ko"' in public
     assert "세계보건기구 (WHO)" in public and "World Health Organization" not in public
-    assert 'hreflang="ko" lang="ko" rel="noopener noreferrer nofollow">코로나바이러스감염증-19' in public
+    assert (
+        'hreflang="ko" lang="ko" rel="noopener noreferrer nofollow">코로나바이러스감염증-19'
+        in public
+    )
     assert "(한국어)" in public  # the language named in the page's language
 
 
