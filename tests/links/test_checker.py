@@ -263,3 +263,35 @@ def test_a_new_address_starts_unchecked(app, checking, site, network, add_link):
         link = _link(link_id)
         assert (link.state, link.failures, link.broken_since, link.last_checked_at) == (
             LinkState.UNCHECKED, 0, None, None)  # fmt: skip
+
+
+def test_a_request_queues_the_periodic_run_once_per_interval(
+    app, client, checking, site, network, add_link, monkeypatch
+):
+    """The first request of the interval queues a run in the background (never inline in a
+    visitor's request, never when checking is off); later requests of the interval do not."""
+    from cacnet.core import jobs
+    from cacnet.links import views
+
+    link_id = add_link(("city", network["Seoul"]["city_id"]), site.url("/ok"))
+    monkeypatch.setitem(app.config, "LINK_CHECK_AUTO", True)  # off for the other tests
+    views._next_look = 0.0
+    client.get("/")  # JOBS_SYNC (tests): nothing runs inside the request
+    assert site.requests == []
+    monkeypatch.setitem(app.config, "JOBS_SYNC", False)
+    monkeypatch.setitem(app.config, "LINK_CHECK_ENABLED", False)
+    views._next_look = 0.0
+    client.get("/")
+    jobs.wait_for_threads()
+    assert site.requests == []
+    monkeypatch.setitem(app.config, "LINK_CHECK_ENABLED", True)
+    views._next_look = 0.0
+    client.get("/")
+    jobs.wait_for_threads()
+    assert site.paths() == ["/ok"]
+    with app.app_context():
+        assert _link(link_id).state == LinkState.OK
+    views._next_look = 0.0
+    client.get("/")  # the interval has not passed: the shared cache elects nobody
+    jobs.wait_for_threads()
+    assert site.paths() == ["/ok"]
