@@ -156,6 +156,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(areas_bp)
     app.register_blueprint(library_bp)
+    from cacnet.links.views import bp as links_bp
+
+    app.register_blueprint(links_bp)
 
     from cacnet.statement import city_hooks
 
@@ -174,3 +177,6 @@ def _register_blueprints(app: Flask) -> None:
 
     library_city_hooks.register()
     library_search.register()
+    from cacnet.links import city_hooks as links_city_hooks
+
+    links_city_hooks.register()

@@ -85,6 +85,18 @@ class Defaults:
     API_LIMIT_PUBLIC = "300 per minute"
     API_LIMIT_TOKEN = "1200 per minute"  # noqa: S105 - a rate, not a secret
     API_MAX_JSON_BYTES = 64 * 1024
+    # The cities network's link checker (cacnet.links.checker): False fetches nothing and records
+    # nothing (no outbound access); a forward proxy for http and https (e.g. http://proxy:3128);
+    # seconds per request; True lets it fetch loopback/private addresses (tests only); a run
+    # queued from requests every LINK_CHECK_INTERVAL_HOURS (LINK_CHECK_AUTO), checking
+    # LINK_CHECK_BATCH links per transaction, oldest-checked first.
+    LINK_CHECK_ENABLED = True
+    LINK_CHECK_PROXY: str | None = None
+    LINK_CHECK_TIMEOUT = 5.0
+    LINK_CHECK_ALLOW_PRIVATE = False
+    LINK_CHECK_AUTO = True
+    LINK_CHECK_INTERVAL_HOURS = 24.0
+    LINK_CHECK_BATCH = 20
 
 
 _ENV_STRINGS = (
@@ -128,6 +140,7 @@ def load_config(app, config_override: dict[str, Any] | None) -> None:
         app.config["MAIL_PORT"] = int(env["CACNET_MAIL_PORT"])
     if "CACNET_MAIL_USE_TLS" in env:
         app.config["MAIL_USE_TLS"] = _truthy(env["CACNET_MAIL_USE_TLS"])
+    _link_check_from_env(app, env)
     if "CACNET_DATABASE_URL" in env:
         app.config["SQLALCHEMY_DATABASE_URI"] = env["CACNET_DATABASE_URL"]
     if config_override:
@@ -159,6 +172,20 @@ def load_config(app, config_override: dict[str, Any] | None) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
 
     _settle_secret_key(app, instance)
+
+
+def _link_check_from_env(app, env) -> None:
+    prefix = "CACNET_LINK_CHECK_"
+    for key in ("ENABLED", "ALLOW_PRIVATE", "AUTO"):
+        if prefix + key in env:
+            app.config["LINK_CHECK_" + key] = _truthy(env[prefix + key])
+    for key in ("TIMEOUT", "INTERVAL_HOURS"):
+        if prefix + key in env:
+            app.config["LINK_CHECK_" + key] = float(env[prefix + key])
+    if prefix + "BATCH" in env:
+        app.config["LINK_CHECK_BATCH"] = int(env[prefix + "BATCH"])
+    if prefix + "PROXY" in env:
+        app.config["LINK_CHECK_PROXY"] = env[prefix + "PROXY"].strip() or None
 
 
 def _settle_secret_key(app, instance: Path) -> None:

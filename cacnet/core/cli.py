@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
     from cacnet.core.deliveries import deliveries_cli
 
     app.cli.add_command(deliveries_cli)
+    from cacnet.links.checker import links_cli
+
+    app.cli.add_command(links_cli)
 
 
 @click.command("create-user")

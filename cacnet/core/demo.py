@@ -340,6 +340,9 @@ def _seed(app) -> Iterator[str]:
 
         if seed_library():
             db.session.commit()
+        from cacnet.links.demo import seed_links
+
+        seed_links()  # each addition commits itself
 
     from cacnet.statement import documents, seal
 

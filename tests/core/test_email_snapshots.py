@@ -54,6 +54,12 @@ alert_update = SimpleNamespace(
     body="Sequencing points to influenza A(H3N2); no new deaths.", cases=31, deaths=None,
     severity_from=Severity.WARNING, severity_to=Severity.EMERGENCY,
 )  # fmt: skip
+from datetime import UTC, datetime  # noqa: E402
+
+broken_link = SimpleNamespace(
+    title="서울시 코로나19 발생동향", url="https://www.seoul.go.kr/coronaV/coronaStatus.do",
+    broken_since=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
+)  # fmt: skip
 CONTEXT = {
     "alert": alert,
     "update": alert_update,
@@ -87,6 +93,9 @@ CONTEXT = {
     "apply_link": "http://localhost/apply",
     "hours": 72,
     "days": 14,
+    "owner_name": "Seoul",
+    "links": [broken_link],
+    "manage_link": "http://localhost/cities/seoul-kr/links",
 }
 
 

@@ -1,0 +1,1 @@
+"""Cities network links: official pandemic pages of member cities and international organisations."""
