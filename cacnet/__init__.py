@@ -148,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(alerts_bp)
     app.register_blueprint(alerts_admin_bp)
+    from cacnet.news.views import bp as news_bp
+
+    app.register_blueprint(news_bp)
 
     from cacnet.statement import city_hooks
 
@@ -158,3 +161,8 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.alerts import city_hooks as alerts_city_hooks
 
     alerts_city_hooks.register()
+    from cacnet.news import city_hooks as news_city_hooks
+    from cacnet.news import search as news_search
+
+    news_city_hooks.register()
+    news_search.register()

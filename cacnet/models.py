@@ -23,6 +23,7 @@ from cacnet.cities.models import City, Contact  # noqa: F401
 from cacnet.core.audit import AuditEvent  # noqa: F401
 from cacnet.core.deliveries import Delivery  # noqa: F401
 from cacnet.membership.models import Membership  # noqa: F401
+from cacnet.news.models import NewsDigestRun, NewsDigestSubscription, NewsItem  # noqa: F401
 from cacnet.resources.models import (  # noqa: F401
     CategorySubscription,
     ResourceCategory,

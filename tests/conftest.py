@@ -72,6 +72,7 @@ def app(tmp_path_factory, worker_id):
             "ISSUE_DOCUMENTS_ON_CHANGE": False,  # the document tests turn it on
             "RESOURCES_AUTO_TICK": False,  # tests run the exchange's clock work themselves
             "DELIVERY_AUTO_SEND": False,  # likewise the hourly safety net of the delivery queue
+            "NEWS_DIGEST_AUTO": False,  # and the weekly news digest
         }
     )
     from cacnet.statement import seal

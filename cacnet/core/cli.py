@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
     from cacnet.core.deliveries import deliveries_cli
 
     app.cli.add_command(deliveries_cli)
+    from cacnet.news.digest import news_cli
+
+    app.cli.add_command(news_cli)
 
 
 @click.command("create-user")
