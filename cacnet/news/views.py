@@ -198,7 +198,7 @@ def _data(form: NewsForm) -> services.NewsData:
         body_ko=form.body_ko.data or "",
         category=form.category.data or "news",
         visibility=form.visibility.data or "public",
-        city_id=(form.city_id.data or None) if hasattr(form, "city_id") else None,
+        city_id=(form.city_id.data or None) if getattr(form, "city_id", None) is not None else None,
         image=image_bytes,
         remove_image=bool(form.remove_image.data),
         image_alt_en=form.image_alt_en.data or "",
@@ -255,7 +255,7 @@ def edit(item_id: int):
         form = _form(NewsForm(obj=item))
         form.category.data = item.category.value
         form.visibility.data = item.visibility.value
-        if hasattr(form, "city_id"):
+        if getattr(form, "city_id", None) is not None:
             form.city_id.data = item.city_id or 0
         return render_template("news/edit.html", form=form, item=item)
     return _save(_form(NewsForm()), item)
