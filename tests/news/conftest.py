@@ -76,7 +76,11 @@ def make_item(app):
 
     def _make(email, action="publish", **fields):
         with app.test_request_context(base_url=app.config["BASE_URL"]):
-            values = {"title_en": "A news item", "body_en": "Some **text**.", **fields}
+            values = dict(fields)
+            if not (values.get("title_en") or values.get("title_ko")):
+                values["title_en"] = "A news item"
+            if not (values.get("body_en") or values.get("body_ko")):
+                values["body_en"] = "Some **text**."
             item = services.save_item(user(email), services.NewsData(**values), None, action)
             db.session.commit()
             return item.id

@@ -26,7 +26,7 @@ def _subscribe(app, email):
     login(client, email)
     response = submit(client, "/news/digest", {"weekly": "y"})
     assert response.status_code == 302
-    assert 'checked' in client.get("/news/digest").get_data(as_text=True)
+    assert "checked" in client.get("/news/digest").get_data(as_text=True)
     return client
 
 
@@ -76,7 +76,7 @@ def test_a_city_story_in_english_is_moderated_published_fed_and_digested(app, ne
     listing = public.get("/news/").get_data(as_text=True)
     assert "London opens walk-in testing in every borough" in listing
     page = public.get(f"/news/{item_id}").get_data(as_text=True)
-    assert '<strong>32 walk-in centres</strong>' in page
+    assert "<strong>32 walk-in centres</strong>" in page
     assert 'alt="A walk-in testing tent in Southwark"' in page
     city_link = re.search(r'<a href="(/cities/[a-z0-9-]+)">London</a>', page).group(1)
     image = public.get(f"/news/{item_id}/image")
@@ -180,4 +180,6 @@ def test_a_rejected_story_mails_its_author_the_reason_in_their_language(app, net
     submit(officer, f"/news/{item_id}/reject", {"reason": ""}, page="/secretariat/news")
     with app.app_context():
         assert item_by_id(item_id).state == NewsState.SUBMITTED
-        assert db.session.scalar(select(NewsItem.rejection_reason).where(NewsItem.id == item_id)) == ""
+        assert (
+            db.session.scalar(select(NewsItem.rejection_reason).where(NewsItem.id == item_id)) == ""
+        )
