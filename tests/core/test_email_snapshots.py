@@ -54,7 +54,26 @@ alert_update = SimpleNamespace(
     body="Sequencing points to influenza A(H3N2); no new deaths.", cases=31, deaths=None,
     severity_from=Severity.WARNING, severity_to=Severity.EMERGENCY,
 )  # fmt: skip
+from datetime import UTC, datetime  # noqa: E402
+
+news_item = SimpleNamespace(
+    title_en="London opens walk-in testing in every borough", title_ko="", city=SimpleNamespace(
+        name_en="London", name_local="London", country_code="GB"),
+)  # fmt: skip
+digest_items = [
+    {"title": "Seoul proposes the Cities Alliance Against Pandemic", "lang": "en",
+     "summary": "At the Mayoral Meeting of the CAC Global Summit 2020,\n42 cities agreed.",
+     "category": "news", "published_at": datetime(2020, 6, 5, 9, 0, tzinfo=UTC), "city": "Seoul",
+     "members_only": False, "link": "http://localhost/news/3"},
+    {"title": "Dues for 2021", "lang": "en", "summary": "", "category": "announcement",
+     "published_at": datetime(2020, 6, 8, 9, 0, tzinfo=UTC), "city": "", "members_only": True,
+     "link": "http://localhost/news/4"},
+]  # fmt: skip
 CONTEXT = {
+    "news_item": news_item,
+    "digest_items": digest_items,
+    "news_link": "http://localhost/news/",
+    "unsubscribe_link": "http://localhost/news/digest/unsubscribe/TOKEN",
     "alert": alert,
     "update": alert_update,
     "change": "recovery_code_used",
