@@ -119,3 +119,51 @@ def test_nothing_new_sends_nothing_and_the_next_week_starts_where_the_last_ended
         assert len(runs) == 2 and runs[1].window_start == runs[0].window_end
     # A third week: the item is not sent again.
     assert _run(app, now=later + timedelta(days=7)) == 0
+
+
+def test_the_weekly_trigger_queues_the_digest_once_a_week(app, network, make_item, smtp_server,
+                                                          monkeypatch):  # fmt: skip
+    """The first request of an ISO week queues the digest in the background (never inline in a
+    visitor's request); later requests that week queue nothing."""
+    from cacnet.core import jobs
+    from cacnet.core.cache import cache
+
+    make_item(network["secretariat"], title_en="Weekly trigger news")
+    _subscribe(app, network["London"]["delegate"])
+    monkeypatch.setitem(app.config, "NEWS_DIGEST_AUTO", True)  # off for the other tests
+    with app.app_context():
+        cache.delete(f"news:digest:{digest.period_of(utcnow())}")
+    client = app.test_client()
+    digest._next_check = 0.0
+    client.get("/news/")  # JOBS_SYNC (tests): the trigger stays out of the request
+    assert smtp_server.messages == []
+    monkeypatch.setitem(app.config, "JOBS_SYNC", False)
+    digest._next_check = 0.0
+    client.get("/news/")
+    for _ in range(3):  # the digest job, then the delivery run it queues
+        jobs.wait_for_threads()
+    assert len(smtp_server.to(network["London"]["delegate"])) == 1
+    make_item(network["secretariat"], title_en="Later the same week")
+    digest._next_check = 0.0
+    client.get("/news/")  # this week's digest is queued already: nobody is elected
+    jobs.wait_for_threads()
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_search_finds_korean_titles_from_a_korean_query(app, network, make_item):
+    from cacnet.core.text import search_key
+    from cacnet.search.registry import PROVIDERS
+
+    make_item(network["secretariat"], title_ko="서울, 감염병 대응 도시연대 제안",
+              title_en="Seoul proposes the alliance")  # fmt: skip
+    make_item(network["secretariat"], title_ko="한국어 전용 소식")
+    with app.test_request_context():
+        from flask_login import AnonymousUserMixin
+
+        find = PROVIDERS["news"].find
+        assert [h.title for h in find(search_key("도시연대"), AnonymousUserMixin(), 5)] == [
+            "Seoul proposes the alliance"  # the page's language (English) when there is one
+        ]
+        [hit] = find(search_key("한국어 전용"), AnonymousUserMixin(), 5)
+        assert hit.title == "한국어 전용 소식" and hit.lang == "ko"
+        assert find(search_key("ALLIANCE"), AnonymousUserMixin(), 5)[0].url.startswith("/news/")
