@@ -159,6 +159,9 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.links.views import bp as links_bp
 
     app.register_blueprint(links_bp)
+    from cacnet.news.views import bp as news_bp
+
+    app.register_blueprint(news_bp)
 
     from cacnet.statement import city_hooks
 
@@ -180,3 +183,8 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.links import city_hooks as links_city_hooks
 
     links_city_hooks.register()
+    from cacnet.news import city_hooks as news_city_hooks
+    from cacnet.news import search as news_search
+
+    news_city_hooks.register()
+    news_search.register()

@@ -74,6 +74,9 @@ class Defaults:
     DELIVERY_PER_RUN = 1000
     DELIVERY_PARALLEL_RUNS = 4
     DELIVERY_AUTO_SEND = True
+    # The weekly news digest, queued by the first request of each ISO week (off: run
+    # ``flask --app cacnet news digest`` from cron instead).
+    NEWS_DIGEST_AUTO = True
     # The largest PDF the verification page and POST /api/v1/verify accept.
     VERIFY_MAX_BYTES = 100 * 1024 * 1024
     # OpenID Connect providers for "Sign in with …" (cacnet.accounts.oidc.parse_providers): dicts

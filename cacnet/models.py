@@ -25,6 +25,7 @@ from cacnet.core.deliveries import Delivery  # noqa: F401
 from cacnet.library.models import CaseAttachment, CaseLink, LibraryCase  # noqa: F401
 from cacnet.links.models import NetworkLink, Organisation  # noqa: F401
 from cacnet.membership.models import Membership  # noqa: F401
+from cacnet.news.models import NewsDigestRun, NewsDigestSubscription, NewsItem  # noqa: F401
 from cacnet.resources.models import (  # noqa: F401
     CategorySubscription,
     ResourceCategory,

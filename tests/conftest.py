@@ -73,6 +73,7 @@ def app(tmp_path_factory, worker_id):
             "RESOURCES_AUTO_TICK": False,  # tests run the exchange's clock work themselves
             "DELIVERY_AUTO_SEND": False,  # likewise the hourly safety net of the delivery queue
             "LINK_CHECK_AUTO": False,  # and the daily run of the link checker
+            "NEWS_DIGEST_AUTO": False,  # and the weekly news digest
         }
     )
     from cacnet.statement import seal

@@ -31,6 +31,9 @@ def init_app(app: Flask) -> None:
     from cacnet.links.checker import links_cli
 
     app.cli.add_command(links_cli)
+    from cacnet.news.digest import news_cli
+
+    app.cli.add_command(news_cli)
 
 
 @click.command("create-user")

@@ -343,6 +343,10 @@ def _seed(app) -> Iterator[str]:
         from cacnet.links.demo import seed_links
 
         seed_links()  # each addition commits itself
+        from cacnet.news.demo import seed_news
+
+        if seed_news():
+            db.session.commit()
 
     from cacnet.statement import documents, seal
 
@@ -367,6 +371,7 @@ def _seed(app) -> Iterator[str]:
     yield "Alerts (/alerts/): Hanoi's warning, acknowledged by Seoul with similar signals."
     yield "Seoul, London, Jakarta and Toronto publish six weeks of figures (/situation/compare)."
     yield "The countermeasure library (/library/): Seoul's measures of 2020 and a few others."
+    yield "News (/news/): Seoul's 2020 releases, a note from the chair; Jakarta's story awaits."
     yield (
         "Secretariat and admin accounts set up two-step sign-in at their first sign-in: scan the "
         "QR code with any TOTP app (FreeOTP, Aegis, Google or Microsoft Authenticator)."

@@ -60,7 +60,24 @@ broken_link = SimpleNamespace(
     title="서울시 코로나19 발생동향", url="https://www.seoul.go.kr/coronaV/coronaStatus.do",
     broken_since=datetime(2026, 11, 20, 3, 0, tzinfo=UTC),
 )  # fmt: skip
+news_item = SimpleNamespace(
+    title_en="London opens walk-in testing in every borough", title_ko="", city=SimpleNamespace(
+        name_en="London", name_local="London", country_code="GB"),
+)  # fmt: skip
+digest_items = [
+    {"title": "Seoul proposes the Cities Alliance Against Pandemic", "lang": "en",
+     "summary": "At the Mayoral Meeting of the CAC Global Summit 2020,\n42 cities agreed.",
+     "category": "news", "published_at": datetime(2020, 6, 5, 9, 0, tzinfo=UTC), "city": "Seoul",
+     "members_only": False, "link": "http://localhost/news/3"},
+    {"title": "Dues for 2021", "lang": "en", "summary": "", "category": "announcement",
+     "published_at": datetime(2020, 6, 8, 9, 0, tzinfo=UTC), "city": "", "members_only": True,
+     "link": "http://localhost/news/4"},
+]  # fmt: skip
 CONTEXT = {
+    "news_item": news_item,
+    "digest_items": digest_items,
+    "news_link": "http://localhost/news/",
+    "unsubscribe_link": "http://localhost/news/digest/unsubscribe/TOKEN",
     "alert": alert,
     "update": alert_update,
     "change": "recovery_code_used",
