@@ -148,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(alerts_bp)
     app.register_blueprint(alerts_admin_bp)
+    from cacnet.events.views import bp as events_bp
+
+    app.register_blueprint(events_bp)
 
     from cacnet.statement import city_hooks
 
@@ -158,3 +161,8 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.alerts import city_hooks as alerts_city_hooks
 
     alerts_city_hooks.register()
+    from cacnet.events import city_hooks as events_city_hooks
+    from cacnet.events import search as events_search
+
+    events_city_hooks.register()
+    events_search.register()

@@ -336,6 +336,11 @@ def _seed(app) -> Iterator[str]:
         if seed_situation():
             db.session.commit()
 
+        from cacnet.events.demo import seed_events
+
+        if seed_events():
+            db.session.commit()
+
     from cacnet.statement import documents, seal
 
     if seal.certificate_info(app.instance_path) is None:
@@ -358,6 +363,7 @@ def _seed(app) -> Iterator[str]:
     yield "The resource exchange (/resources/) has demo offers, requests, responses and messages."
     yield "Alerts (/alerts/): Hanoi's warning, acknowledged by Seoul with similar signals."
     yield "Seoul, London, Jakarta and Toronto publish six weeks of figures (/situation/compare)."
+    yield "Events (/events/): the CAC Global Summit 2020 and its 15 sessions, and a 2027 webinar."
     yield (
         "Secretariat and admin accounts set up two-step sign-in at their first sign-in: scan the "
         "QR code with any TOTP app (FreeOTP, Aegis, Google or Microsoft Authenticator)."
