@@ -38,7 +38,6 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
 MAX_SPEAKERS = 50
 INTERPRETATION_LANGUAGES = ("en", "ko", "zh", "ja", "es", "fr", "ru", "ar", "id", "vi", "de")
-MEMBERS_ONLY = _l("This event is for the members of the alliance. Sign in as a delegate.")
 
 # --- time zones -------------------------------------------------------------------------------
 

@@ -154,8 +154,15 @@ BAD = [
     ({"speakers": "Someone | role | Atlantis"}, "There is no city called Atlantis"),
     ({"title_en": "", "title_ko": ""}, "Give the title in English or in Korean."),
     # 02:30 on 10 March 2030 does not exist in Toronto: the clocks go from 02:00 to 03:00.
-    ({"start_date": "2030-03-10", "start_time": "02:30", "end_date": "2030-03-10",
-      "end_time": "04:00"}, "does not exist in America/Toronto"),  # fmt: skip
+    (
+        {
+            "start_date": "2030-03-10",
+            "start_time": "02:30",
+            "end_date": "2030-03-10",
+            "end_time": "04:00",
+        },
+        "does not exist in America/Toronto",
+    ),
     ({"countries": ["XX"]}, "is not a valid choice"),
 ]
 
@@ -175,7 +182,7 @@ def test_markdown_description_is_sanitised(app, client, network, make_event):
         description_en="<script>alert(1)</script> [x](javascript:alert(1)) **ok**",
     )
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
-    assert "<script>alert(1)" not in page and "href=\"javascript" not in page
+    assert "<script>alert(1)" not in page and 'href="javascript' not in page
     assert "<strong>ok</strong>" in page
 
 

@@ -39,8 +39,9 @@ def three(make_event, network):
     toronto = [network["Toronto"]["city_id"]]
     return {
         "public": make_event("Zebrafish public webinar", city_ids=toronto),
-        "members": make_event("Zebrafish members meeting", kind="meeting", visibility="members",
-                              city_ids=toronto),  # fmt: skip
+        "members": make_event(
+            "Zebrafish members meeting", kind="meeting", visibility="members", city_ids=toronto
+        ),
         "draft": make_event("Zebrafish draft webinar", publish=False, city_ids=toronto),
     }
 
