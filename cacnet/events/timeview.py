@@ -102,8 +102,7 @@ def when(event, short: bool = False) -> When:
     viewer = fmt(event.starts_at, event.ends_at, zone, locale)
     local = None
     if not _same_clock(zone, event.zone, event.starts_at):
-        s, e = event.starts_at.astimezone(event.zone), event.ends_at.astimezone(event.zone)
-        local = f"{format_time(s, 'HH:mm', locale=locale)}–{format_time(e, 'HH:mm', locale=locale)} {s.tzname()}"
+        local = _short(event.starts_at, event.ends_at, event.zone, locale)
     return When(
         iso_start=event.starts_at.isoformat(),
         iso_end=event.ends_at.isoformat(),

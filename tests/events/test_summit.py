@@ -170,3 +170,16 @@ def test_the_korean_page(app, client, summit):
     assert "시장단 회의" in page
     assert "2020년 6월 2일 화요일, 14:00–15:30 BST" in page
     assert 'lang="en"' in page  # the English title shown beside the Korean one
+
+
+def test_a_session_past_midnight_shows_both_days(app, client, summit):
+    with app.app_context():
+        transport = db.session.scalar(
+            select(Event.id).where(Event.title_en == "Discussion on Public Transportation")
+        )
+    page = client.get(f"/events/{transport}").get_data(as_text=True)
+    assert "Thursday, June 4, 2020, 23:00 – Friday, June 5, 2020, 00:30 KST" in page
+    client.set_cookie("tz", "Europe/London")
+    page = client.get(f"/events/{transport}").get_data(as_text=True)
+    assert "Thursday, June 4, 2020, 15:00–16:30 BST" in page
+    assert "23:00–00:30 (Jun 5, 2020) KST in Seoul" in page
