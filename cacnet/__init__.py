@@ -162,6 +162,9 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.news.views import bp as news_bp
 
     app.register_blueprint(news_bp)
+    from cacnet.events.views import bp as events_bp
+
+    app.register_blueprint(events_bp)
 
     from cacnet.statement import city_hooks
 
@@ -188,3 +191,8 @@ def _register_blueprints(app: Flask) -> None:
 
     news_city_hooks.register()
     news_search.register()
+    from cacnet.events import city_hooks as events_city_hooks
+    from cacnet.events import search as events_search
+
+    events_city_hooks.register()
+    events_search.register()

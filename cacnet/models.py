@@ -22,6 +22,7 @@ from cacnet.cities.imports import CityImport  # noqa: F401
 from cacnet.cities.models import City, Contact  # noqa: F401
 from cacnet.core.audit import AuditEvent  # noqa: F401
 from cacnet.core.deliveries import Delivery  # noqa: F401
+from cacnet.events.models import Event, EventRegistration, EventSpeaker  # noqa: F401
 from cacnet.library.models import CaseAttachment, CaseLink, LibraryCase  # noqa: F401
 from cacnet.links.models import NetworkLink, Organisation  # noqa: F401
 from cacnet.membership.models import Membership  # noqa: F401

@@ -347,6 +347,10 @@ def _seed(app) -> Iterator[str]:
 
         if seed_news():
             db.session.commit()
+        from cacnet.events.demo import seed_events
+
+        if seed_events():
+            db.session.commit()
 
     from cacnet.statement import documents, seal
 
@@ -372,6 +376,7 @@ def _seed(app) -> Iterator[str]:
     yield "Seoul, London, Jakarta and Toronto publish six weeks of figures (/situation/compare)."
     yield "The countermeasure library (/library/): Seoul's measures of 2020 and a few others."
     yield "News (/news/): Seoul's 2020 releases, a note from the chair; Jakarta's story awaits."
+    yield "Events (/events/): the CAC Global Summit 2020 and its 15 sessions, and a 2027 webinar."
     yield (
         "Secretariat and admin accounts set up two-step sign-in at their first sign-in: scan the "
         "QR code with any TOTP app (FreeOTP, Aegis, Google or Microsoft Authenticator)."

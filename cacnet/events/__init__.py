@@ -1,0 +1,1 @@
+"""Events: the summit and its sessions, webinars and meetings the secretariat publishes."""
