@@ -148,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(alerts_bp)
     app.register_blueprint(alerts_admin_bp)
+    from cacnet.catalogue.views import bp as catalogue_bp
+
+    app.register_blueprint(catalogue_bp)
 
     from cacnet.statement import city_hooks
 
@@ -158,3 +161,6 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.alerts import city_hooks as alerts_city_hooks
 
     alerts_city_hooks.register()
+    from cacnet.catalogue import search as catalogue_search
+
+    catalogue_search.register()

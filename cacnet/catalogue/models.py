@@ -52,7 +52,9 @@ class Company(TimestampMixin, db.Model):
         CheckConstraint("name_en <> ''", name="name_given"),
         CheckConstraint("length(country_code) = 2", name="country_code_length"),
         CheckConstraint("state <> 'vetted' OR vetted_at IS NOT NULL", name="vetted_has_date"),
-        CheckConstraint("state <> 'rejected' OR rejection_reason <> ''", name="rejected_has_reason"),
+        CheckConstraint(
+            "state <> 'rejected' OR rejection_reason <> ''", name="rejected_has_reason"
+        ),
         Index("ix_catalogue_companies_state_country", "state", "country_code"),
     )
 
@@ -99,7 +101,9 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("name_en <> '' OR name_ko <> ''", name="name_given"),
         CheckConstraint("state <> 'vetted' OR vetted_at IS NOT NULL", name="vetted_has_date"),
-        CheckConstraint("state <> 'rejected' OR rejection_reason <> ''", name="rejected_has_reason"),
+        CheckConstraint(
+            "state <> 'rejected' OR rejection_reason <> ''", name="rejected_has_reason"
+        ),
         CheckConstraint(
             "(sheet_sha256 IS NULL AND sheet_size IS NULL) OR "
             "(sheet_sha256 IS NOT NULL AND sheet_size > 0 AND sheet_size <= 10485760 "
@@ -175,9 +179,7 @@ class Certification(db.Model):
     __tablename__ = "catalogue_certifications"
     __table_args__ = (
         CheckConstraint("issuing_authority <> ''", name="authority_given"),
-        CheckConstraint(
-            "expires_on IS NULL OR expires_on > issued_on", name="expires_after_issue"
-        ),
+        CheckConstraint("expires_on IS NULL OR expires_on > issued_on", name="expires_after_issue"),
         Index("ix_catalogue_certifications_kind_product", "kind", "product_id"),
     )
 
