@@ -4,11 +4,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from cacnet.accounts.forms import REQUIRED
 from cacnet.catalogue.models import CertificationKind, EntryState, ProductType
-from cacnet.core.forms import CachedSelect, email_field, http_url, plain_text, strip
+from cacnet.core.forms import CachedSelect, http_url, plain_text, strip
 
 TYPE_LABELS = {
     ProductType.SPECIMEN_COLLECTION_KIT: _l("Specimen collection kit"),
@@ -47,7 +47,16 @@ class CompanyForm(FlaskForm):
                           render_kw={"type": "url", "inputmode": "url"})  # fmt: skip
     contact_name = StringField(_l("Contact person (optional)"), filters=[strip],
                                validators=[Length(max=200), plain_text])  # fmt: skip
-    contact_email = email_field(_l("Contact e-mail (optional)"))
+    contact_email = StringField(
+        _l("Contact e-mail (optional)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address.")),
+        ],
+        filters=[strip],
+        render_kw={"type": "email", "inputmode": "email", "autocomplete": "off"},
+    )
     contact_phone = StringField(_l("Contact telephone (optional)"), filters=[strip],
                                 validators=[Length(max=60), plain_text],
                                 render_kw={"type": "tel", "autocomplete": "off"})  # fmt: skip

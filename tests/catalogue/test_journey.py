@@ -105,10 +105,12 @@ def test_delegate_adds_secretariat_vets_public_finds_delegate_offers(app, networ
                   "kind=mfds_approval", "export=1", "q=export+permission"):  # fmt: skip
         found = public.get(f"/catalogue/?{query}").get_data(as_text=True)
         assert f"/catalogue/products/{product_id}" in found, query
-    assert f"/catalogue/products/{product_id}" not in public.get(
-        "/catalogue/?type=ppe").get_data(as_text=True)
-    assert f"/catalogue/products/{product_id}" not in public.get(
-        "/catalogue/?country=GB").get_data(as_text=True)
+    assert f"/catalogue/products/{product_id}" not in public.get("/catalogue/?type=ppe").get_data(
+        as_text=True
+    )
+    assert f"/catalogue/products/{product_id}" not in public.get("/catalogue/?country=GB").get_data(
+        as_text=True
+    )
     sheet = public.get(f"{page}/sheet")
     assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF")
     assert sheet.mimetype == "application/pdf"
