@@ -38,7 +38,7 @@ from cacnet.core.db import db
 from cacnet.core.errors import ServiceError
 from cacnet.core.i18n import country_choices, country_name
 from cacnet.core.permissions import is_network_member
-from cacnet.core.web import show_service_error, staff_required
+from cacnet.core.web import redirect_back, show_service_error, staff_required
 from cacnet.situation.exports import guard_cell
 
 bp = Blueprint("catalogue", __name__)
@@ -374,12 +374,6 @@ def _entry(kind: str, entry_id: int) -> Company | Product:
     return entry
 
 
-def _entry_url(entry) -> str:
-    if isinstance(entry, Product):
-        return url_for("catalogue.product_page", product_id=entry.id)
-    return url_for("catalogue.company_page", company_id=entry.id)
-
-
 @bp.post("/secretariat/catalogue/<kind>/<int:entry_id>/vet")
 @staff_required
 def vet(kind: str, entry_id: int):
@@ -393,8 +387,7 @@ def vet(kind: str, entry_id: int):
         show_service_error(None, error)
     else:
         flash(_("The entry is vetted and public."), "success")
-    return redirect(request.form.get("back") == "entry" and _entry_url(entry)
-                    or url_for("catalogue.queue"))  # fmt: skip
+    return redirect_back("catalogue.queue")
 
 
 @bp.post("/secretariat/catalogue/<kind>/<int:entry_id>/reject")
@@ -412,4 +405,4 @@ def reject(kind: str, entry_id: int):
             flash(_("The entry is rejected; its submitter is told why."), "success")
     else:
         flash(_("Say why the entry is rejected."), "error")
-    return redirect(url_for("catalogue.queue"))
+    return redirect_back("catalogue.queue")

@@ -131,8 +131,7 @@ def test_only_the_submitting_city_and_the_secretariat_change_an_entry(app, netwo
         login(client, email)
         assert client.get(f"/catalogue/products/{vetted}/edit").status_code == status, email
         assert client.get(f"/catalogue/companies/{entries['company']}/edit").status_code == status
-        assert client.get(
-            f"/catalogue/products/{vetted}/certifications/new").status_code == status
+        assert client.get(f"/catalogue/products/{vetted}/certifications/new").status_code == status
 
 
 def test_the_search_provider_is_registered_as_products(app):
