@@ -18,7 +18,6 @@ from cacnet.core.errors import ServiceError
 from cacnet.resources.models import ResourceCategory, ResourcePost
 from tests.catalogue.conftest import user
 from tests.conftest import csrf_token, login, submit
-from tests.helpers import pdf_bytes
 
 
 def _count(app, model) -> int:
