@@ -85,3 +85,19 @@ def test_the_secretariats_entries_are_vetted_at_once(app, network):
         assert company.state == product.state == EntryState.VETTED and product.is_public
         assert company.city_id is None and "장갑" in product.search_text
         assert "개인보호구" in product.search_text and "ppe" in product.search_text
+
+
+def test_the_list_is_paginated(app, client, network):
+    with app.test_request_context():
+        officer = user(network["secretariat"])
+        company = services.create_company(
+            officer, services.CompanyData(name_en="Example Masks Co.", country_code="KR")
+        )
+        for i in range(services.PER_PAGE + 2):
+            services.create_product(officer, company, services.ProductData(
+                name_en=f"Mask model {i:02d}", product_type="ppe"))  # fmt: skip
+        db.session.commit()
+    first = client.get("/catalogue/?type=ppe").get_data(as_text=True)
+    second = client.get("/catalogue/?type=ppe&page=2").get_data(as_text=True)
+    assert "Mask model 00" in first and "Mask model 26" not in first
+    assert "Mask model 26" in second and 'rel="prev"' in second and "type=ppe" in second
