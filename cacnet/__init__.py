@@ -165,6 +165,9 @@ def _register_blueprints(app: Flask) -> None:
     from cacnet.events.views import bp as events_bp
 
     app.register_blueprint(events_bp)
+    from cacnet.catalogue.views import bp as catalogue_bp
+
+    app.register_blueprint(catalogue_bp)
 
     from cacnet.statement import city_hooks
 
@@ -196,3 +199,6 @@ def _register_blueprints(app: Flask) -> None:
 
     events_city_hooks.register()
     events_search.register()
+    from cacnet.catalogue import search as catalogue_search
+
+    catalogue_search.register()

@@ -18,6 +18,7 @@ from cacnet.alerts.models import (  # noqa: F401
     AlertUpdate,
 )
 from cacnet.areas.models import Area  # noqa: F401
+from cacnet.catalogue.models import Certification, Company, Product  # noqa: F401
 from cacnet.cities.imports import CityImport  # noqa: F401
 from cacnet.cities.models import City, Contact  # noqa: F401
 from cacnet.core.audit import AuditEvent  # noqa: F401

@@ -326,6 +326,11 @@ def _seed(app) -> Iterator[str]:
         if seed_exchange():
             db.session.commit()
 
+        from cacnet.catalogue.demo import seed_catalogue
+
+        if seed_catalogue():
+            db.session.commit()
+
         from cacnet.alerts.demo import seed_alerts
 
         if seed_alerts():

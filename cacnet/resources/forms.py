@@ -59,6 +59,11 @@ class PostForm(FlaskForm):
                                   render_kw={"rows": 2},
                                   description=_l("Where and how the goods or people travel."))  # fmt: skip
     contact_id = SelectField(_l("Who handles it"), coerce=int, validators=[Optional()])
+    # The service checks the product (vetted, and only on an offer) and says why it refuses.
+    product_id = SelectField(_l("Product from the catalogue (optional)"), coerce=int,
+                             validators=[Optional()], validate_choice=False,
+                             description=_l("For an offer: the vetted product of the supplier "
+                                            "catalogue that you offer."))  # fmt: skip
 
 
 class RespondForm(FlaskForm):

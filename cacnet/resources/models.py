@@ -138,6 +138,10 @@ class ResourcePost(UUIDMixin, TimestampMixin, db.Model):
     needed_by: Mapped[date | None] = mapped_column(Date, nullable=True)
     expires_on: Mapped[date] = mapped_column(Date, nullable=False)
     delivery_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # An offer may name a vetted product of the supplier catalogue (see cacnet.catalogue).
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalogue_products.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     conditions: Mapped[Conditions] = mapped_column(
         str_enum(Conditions, "conditions"), nullable=False, default=Conditions.FREE
     )
@@ -157,6 +161,7 @@ class ResourcePost(UUIDMixin, TimestampMixin, db.Model):
     author = relationship("User")
     category = relationship("ResourceCategory")
     contact = relationship("Contact")
+    product = relationship("Product")
     responses = relationship(
         "ResourceResponse", back_populates="post", order_by="ResourceResponse.id"
     )

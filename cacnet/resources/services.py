@@ -233,6 +233,7 @@ class PostData:
     delivery_note: str = ""
     conditions: str = Conditions.FREE.value
     contact_id: int | None = None
+    product_id: int | None = None  # a vetted product of the supplier catalogue (offers only)
 
 
 def _clean(text: str | None, limit: int) -> str:
@@ -276,6 +277,15 @@ def _validate(actor, data: PostData, today: date) -> dict:
         contact = db.session.get(Contact, data.contact_id)
         if contact is None or contact.city_id != actor.city_id:
             raise ServiceError(_l("Choose one of your city's contacts."), field="contact_id")
+    product_id = None
+    if data.product_id:
+        if kind != PostKind.OFFER:
+            raise ServiceError(
+                _l("Only an offer can name a product from the catalogue."), field="product_id"
+            )
+        from cacnet.catalogue.services import linkable_product
+
+        product_id = linkable_product(data.product_id).id
     return {
         "kind": kind,
         "category_id": category.id,
@@ -292,6 +302,7 @@ def _validate(actor, data: PostData, today: date) -> dict:
         "delivery_note": _clean(data.delivery_note, 2000),
         "conditions": conditions,
         "contact_id": contact.id if contact else None,
+        "product_id": product_id,
     }
 
 

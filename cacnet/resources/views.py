@@ -194,6 +194,12 @@ def _post_form(form: PostForm) -> PostForm:
     form.contact_id.choices = [(0, _("No one in particular"))] + [
         (c.id, f"{c.name}{', ' + c.title if c.title else ''}") for c in contacts
     ]
+    from cacnet.catalogue.services import public_products
+
+    language = current_language()
+    form.product_id.choices = [(0, _("None"))] + [
+        (p.id, f"{p.name(language)} ({p.company.name(language)})") for p in public_products()
+    ]
     return form
 
 
@@ -214,6 +220,7 @@ def _post_data(form: PostForm) -> services.PostData:
         delivery_note=form.delivery_note.data or "",
         conditions=form.conditions.data or "",
         contact_id=form.contact_id.data or None,
+        product_id=form.product_id.data or None,
     )
 
 
@@ -258,6 +265,7 @@ def edit_post(uuid: str):
         form.urgency.data = post.urgency.value
         form.conditions.data = post.conditions.value
         form.contact_id.data = post.contact_id or 0
+        form.product_id.data = post.product_id or 0
     if form.validate_on_submit():
         try:
             services.update_post(current_user, post, _post_data(form))

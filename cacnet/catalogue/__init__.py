@@ -1,0 +1,1 @@
+"""The supplier catalogue: companies, their products and the products' certifications."""
