@@ -113,6 +113,7 @@ CONTEXT = {
     "owner_name": "Seoul",
     "links": [broken_link],
     "manage_link": "http://localhost/cities/seoul-kr/links",
+    "entry": SimpleNamespace(name_en="Example RT-PCR reagent kit", name_ko="예시 RT-PCR 시약"),
 }
 
 
