@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import login
+from tests.statement.test_versions import version_1  # noqa: F401 - fixture
+
+
+KINDS = {"Member cities": "city", "Library cases": "case", "News": "news", "Events": "event",
+         "Products": "product"}  # fmt: skip
 
 
 def _hits(html: str, kind_label: str) -> list[str]:
-    """The titles listed under the group headed ``kind_label``."""
+    """The titles listed under the group of ``kind_label`` (the English label; the group's id
+    names the kind in any language)."""
     match = re.search(
-        rf'<h2 id="search-kind-\w+">{re.escape(kind_label)}</h2>\s*<ul class="search-hits">(.*?)</ul>',
+        rf'<h2 id="search-kind-{KINDS[kind_label]}">[^<]+</h2>\s*<ul class="search-hits">(.*?)</ul>',
         html,
         re.S,
     )
@@ -76,3 +84,36 @@ def test_a_signed_in_delegate_finds_the_same_cities(client, create_member_city):
     login(client, admin)
     html = client.get("/search?q=seoul").get_data(as_text=True)
     assert _hits(html, "Member cities") == ["Seoul"]
+
+
+# --- every kind, on the demo data -------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(app, version_1):  # noqa: F811
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+
+
+def test_one_query_finds_every_kind_labelled_in_either_language(client, demo):
+    html = client.get("/search?q=seoul").get_data(as_text=True)
+    assert "Seoul (서울)" in _hits(html, "Member cities") or "Seoul" in " ".join(
+        _hits(html, "Member cities")
+    )
+    assert _hits(html, "Library cases") and _hits(html, "News") and _hits(html, "Events")
+    # Korean words find the same library case as its English title
+    english = _hits(client.get("/search?q=drive-through").get_data(as_text=True), "Library cases")
+    korean = _hits(client.get("/search?q=드라이브스루").get_data(as_text=True), "Library cases")
+    assert english and korean
+    products = _hits(client.get("/search?q=RT-PCR").get_data(as_text=True), "Products")
+    assert products
+    html = client.get("/search?q=summit").get_data(as_text=True)
+    assert _hits(html, "Events") and 'class="badge search-kind">Events' in html
+
+
+def test_members_only_cases_are_found_by_members_only(client, demo):
+    assert not _hits(
+        client.get("/search?q=contact+tracing").get_data(as_text=True), "Library cases"
+    )
+    login(client, "seoul.delegate@cities.example", password="Together-We-Stand-2020")
+    assert _hits(client.get("/search?q=contact+tracing").get_data(as_text=True), "Library cases")
