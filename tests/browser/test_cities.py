@@ -66,7 +66,7 @@ def test_city_admin_edits_profile_logo_and_contacts(
     page.goto(live_server.url("/cities/"))
     axe_check(page)
     page.get_by_label("Search by name").fill("서울")
-    page.get_by_role("button", name="Search").click()
+    page.locator("main").get_by_role("button", name="Search").click()
     expect(page.get_by_role("table").get_by_role("link", name="Seoul")).to_be_visible()
     expect(page.get_by_role("table").get_by_role("link", name="London")).to_have_count(0)
     page.goto(live_server.url("/cities/map"))
