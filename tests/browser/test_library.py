@@ -73,7 +73,7 @@ def test_seoul_publishes_a_case_and_a_visitor_finds_it(page, live_server, networ
     # a visitor searches, filters by area, opens the case and Seoul's page
     page.goto(live_server.url("/library/"))
     page.locator("#q").fill(text["query"])
-    page.locator("form[role=search] button[type=submit]").click()
+    page.locator("main form[role=search] button[type=submit]").click()
     expect(page.locator(".case-card h3 a")).to_have_text([text["title"]])
     page.goto(live_server.url("/library/?area=quarantine-measures"))
     card = page.locator(".case-card h3 a", has_text=text["title"])

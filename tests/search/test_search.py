@@ -9,7 +9,6 @@ import pytest
 from tests.conftest import login
 from tests.statement.test_versions import version_1  # noqa: F401 - fixture
 
-
 KINDS = {"Member cities": "city", "Library cases": "case", "News": "news", "Events": "event",
          "Products": "product"}  # fmt: skip
 
