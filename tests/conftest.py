@@ -386,3 +386,42 @@ def areas(app):
     with app.app_context():
         areas_services.ensure_defaults()
         return {a.slug: a.id for a in areas_services.all_areas()}
+
+
+@pytest.fixture
+def make_network(app, create_member_city, create_user, secretariat):
+    """make_network([(name, country), …], suspended=name, delegate_locales={name: "ko"}) ->
+    {name: {"city_id", "admin", "delegate", "slug"}, …, "secretariat": e-mail, "admin": e-mail}:
+    member cities with their city admin and a delegate each (``<name>.delegate@cities.example``),
+    one of them suspended by the secretariat, and an admin account."""
+    from cacnet.accounts.models import User
+    from cacnet.cities.models import City
+    from cacnet.membership import services as membership
+    from cacnet.membership.models import Membership, MembershipState
+
+    def _make(cities, suspended, delegate_locales=None):
+        found: dict = {}
+        for name, country in cities:
+            city_id, admin = create_member_city(name, country)
+            delegate = f"{name.lower()}.delegate@cities.example"
+            locale = {"locale": delegate_locales[name]} if name in (delegate_locales or {}) else {}
+            create_user(delegate, city_id=city_id, name=f"{name} Delegate", **locale)
+            with app.app_context():
+                slug = db.session.get(City, city_id).slug
+            found[name] = {"city_id": city_id, "admin": admin, "delegate": delegate, "slug": slug}
+        with app.test_request_context(base_url=app.config["BASE_URL"]):
+            row = db.session.scalar(
+                select(Membership).where(
+                    Membership.city_id == found[suspended]["city_id"],
+                    Membership.state == MembershipState.APPROVED,
+                )
+            )
+            officer = db.session.scalar(select(User).where(User.email == secretariat))
+            membership.suspend(officer, row, "Dues unpaid for two years.")
+            db.session.commit()
+        create_user("root@caap.example", role="admin")
+        found["secretariat"] = secretariat
+        found["admin"] = "root@caap.example"
+        return found
+
+    return _make

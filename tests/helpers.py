@@ -3,6 +3,15 @@
 import io
 
 from pypdf import PdfWriter
+from sqlalchemy import select
+
+from cacnet.accounts.models import User
+from cacnet.core.db import db
+
+
+def user(email: str) -> User:
+    """The account with this e-mail address (in an app context)."""
+    return db.session.scalar(select(User).where(User.email == email))
 
 
 def pdf_bytes(pages: int = 1) -> bytes:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cacnet.core.db import TimestampMixin, UTCDateTime, UUIDMixin, db, str_enum, utcnow
+from cacnet.core.uploads import StoredDocumentMixin, document_checks
 
 
 class AlertState(enum.StrEnum):
@@ -261,43 +262,22 @@ class AlertLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
-DOCUMENT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg",
-                  "image/webp": "webp"}  # fmt: skip
-
-
-class AlertDocument(db.Model):
+class AlertDocument(StoredDocumentMixin, db.Model):
     """A document attached to an alert (a PDF or an image, checked by its content), stored under
     the uploads folder by its SHA-256."""
 
     __tablename__ = "alert_documents"
-    __table_args__ = (
-        UniqueConstraint("alert_id", "sha256"),
-        CheckConstraint("size > 0", name="size_positive"),
-        CheckConstraint(
-            "content_type IN ('application/pdf', 'image/png', 'image/jpeg', 'image/webp')",
-            name="content_type_known",
-        ),
-        CheckConstraint("filename <> ''", name="filename_given"),
-    )
+    __table_args__ = (UniqueConstraint("alert_id", "sha256"), *document_checks())
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(
         ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    filename: Mapped[str] = mapped_column(String(200), nullable=False)
-    content_type: Mapped[str] = mapped_column(String(50), nullable=False)
-    size: Mapped[int] = mapped_column(Integer, nullable=False)
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     alert = relationship("Alert", back_populates="documents")
-
-    @property
-    def extension(self) -> str:
-        return DOCUMENT_TYPES[self.content_type]
 
 
 class AlertSubscription(db.Model):

@@ -26,7 +26,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from cacnet.alerts import visibility
 from cacnet.alerts.models import (
-    DOCUMENT_TYPES,
     SEVERITY_RANK,
     AckKind,
     Alert,
@@ -333,7 +332,7 @@ def discard_draft(actor, alert: Alert) -> None:
 
 
 def _document_type(data: bytes) -> str:
-    kind = uploads.sniff_document(data, frozenset(DOCUMENT_TYPES))
+    kind = uploads.sniff_document(data)
     if kind is None:
         raise ServiceError(_l("Attach a PDF document or a PNG, JPEG or WebP image."),
                            field="documents")  # fmt: skip
@@ -358,7 +357,7 @@ def add_document(actor, alert: Alert, filename: str, data: bytes) -> AlertDocume
             field="documents",
         )
     content_type = _document_type(data)
-    extension = DOCUMENT_TYPES[content_type]
+    extension = uploads.DOCUMENT_TYPES[content_type]
     name = uploads.safe_filename(filename, extension)
     digest = uploads.store(data, "alerts", extension)
     existing = db.session.scalar(

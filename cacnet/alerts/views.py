@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -43,7 +42,7 @@ from cacnet.cities.models import City, Contact
 from cacnet.core.cache import cache
 from cacnet.core.db import db
 from cacnet.core.errors import PermissionDenied, ServiceError
-from cacnet.core.uploads import stored_path
+from cacnet.core.uploads import send_stored
 from cacnet.core.web import members_only as web_members_only
 from cacnet.core.web import show_service_error
 
@@ -429,15 +428,9 @@ def document(uuid: str, document_id: int):
     found = db.session.get(AlertDocument, document_id)
     if found is None or found.alert_id != alert.id:
         abort(404)
-    path = stored_path(found.sha256, "alerts", found.extension)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=found.content_type, download_name=found.filename,
-                         as_attachment=found.content_type == "application/pdf",
-                         etag=found.sha256, conditional=True)  # fmt: skip
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(found.sha256, "alerts", found.extension, found.content_type,
+                       cache_control="private, max-age=3600", download_name=found.filename,
+                       as_attachment=found.content_type == "application/pdf")  # fmt: skip
 
 
 @bp.post("/alerts/<uuid>/documents/<int:document_id>/remove")

@@ -17,6 +17,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cacnet.core.db import TimestampMixin, UTCDateTime, db, str_enum, utcnow
+from cacnet.core.i18n import bilingual
 
 
 class EntryState(enum.StrEnum):
@@ -91,7 +92,7 @@ class Company(TimestampMixin, db.Model):
     products = relationship("Product", back_populates="company", order_by="Product.id")
 
     def name(self, language: str = "en") -> str:
-        return self.name_ko if language == "ko" and self.name_ko else self.name_en
+        return bilingual(self.name_en, self.name_ko, language)[0]
 
 
 class Product(TimestampMixin, db.Model):
@@ -162,9 +163,7 @@ class Product(TimestampMixin, db.Model):
     )
 
     def name(self, language: str = "en") -> str:
-        if language == "ko":
-            return self.name_ko or self.name_en
-        return self.name_en or self.name_ko
+        return bilingual(self.name_en, self.name_ko, language)[0]
 
     @property
     def is_public(self) -> bool:

@@ -253,10 +253,6 @@ def _store_sheet(product: Product, data: bytes, filename: str) -> None:
     product.sheet_size = len(data)
 
 
-def sheet_path(product: Product):
-    return uploads.stored_path(product.sheet_sha256, SHEET_FOLDER, "pdf")
-
-
 # --- search text -------------------------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -38,6 +37,7 @@ from cacnet.core.db import db
 from cacnet.core.errors import ServiceError
 from cacnet.core.i18n import country_choices, country_name
 from cacnet.core.permissions import is_network_member
+from cacnet.core.uploads import send_stored
 from cacnet.core.web import redirect_back, show_service_error, staff_required
 from cacnet.situation.exports import guard_cell
 
@@ -164,15 +164,9 @@ def sheet(product_id: int):
     product = _product_or_404(product_id)
     if not product.sheet_sha256:
         abort(404)
-    path = services.sheet_path(product)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="application/pdf", download_name=product.sheet_filename,
-                         as_attachment=True, etag=product.sheet_sha256,
-                         conditional=True)  # fmt: skip
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(product.sheet_sha256, services.SHEET_FOLDER, "pdf", "application/pdf",
+                       cache_control="private, max-age=3600",
+                       download_name=product.sheet_filename, as_attachment=True)  # fmt: skip
 
 
 @bp.get("/catalogue/companies/<int:company_id>")

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -36,7 +35,7 @@ from cacnet.core.db import db
 from cacnet.core.errors import ServiceError
 from cacnet.core.i18n import language_name
 from cacnet.core.text import render_markdown
-from cacnet.core.uploads import stored_path
+from cacnet.core.uploads import send_stored
 from cacnet.core.web import show_service_error
 
 bp = Blueprint("cities", __name__)
@@ -112,13 +111,9 @@ def logo(slug: str):
     city = _city(slug)
     if not city.logo_sha256:
         abort(404)
-    path = stored_path(city.logo_sha256, "logos", "png")
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="image/png", etag=city.logo_sha256, conditional=True)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(
+        city.logo_sha256, "logos", "png", "image/png", cache_control="public, max-age=86400"
+    )
 
 
 @bp.route("/cities/<slug>/edit", methods=["GET", "POST"])

@@ -38,6 +38,22 @@ def current_language() -> str:
     return str(get_locale() or "en")
 
 
+def bilingual(en: str | None, ko: str | None, locale: str | None = None) -> tuple[str, str]:
+    """Text kept in English and Korean, shown in ``locale`` (default: the page's language)
+    when there is one, else in the other: (text, the language of that text)."""
+    mine = "ko" if (locale or current_language()) == "ko" else "en"
+    first, second = (ko, en) if mine == "ko" else (en, ko)
+    if first:
+        return first, mine
+    return second or "", "en" if mine == "ko" else "ko"
+
+
+def lang_attribute(language: str, locale: str | None = None) -> str | None:
+    """The ``lang`` attribute text in ``language`` needs on a page in ``locale``, or None."""
+    mine = "ko" if (locale or current_language()) == "ko" else "en"
+    return None if language == mine else language
+
+
 @cache
 def _country_translation(language: str) -> gettext.NullTranslations:
     return gettext.translation(

@@ -6,11 +6,16 @@ import hashlib
 import io
 import uuid
 import warnings
+from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cacnet.core.db import UTCDateTime, utcnow
 
 
 def looks_like_pdf(data: bytes) -> bool:
@@ -37,6 +42,32 @@ DOCUMENT_TYPES = {
 }
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 MAX_IMAGE_PIXELS = 40_000_000
+
+
+class StoredDocumentMixin:
+    """The columns of a document attached to something (an alert, a library case): a PDF or an
+    image judged by its content and stored under the uploads folder by its SHA-256. The table
+    adds its owner's key, ``UniqueConstraint(<owner>, "sha256")`` and ``document_checks()``."""
+
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    @property
+    def extension(self) -> str:
+        return DOCUMENT_TYPES[self.content_type]
+
+
+def document_checks() -> tuple[CheckConstraint, ...]:
+    """The rules of a stored document's row, new objects for each table that uses them."""
+    known = ", ".join(f"'{t}'" for t in DOCUMENT_TYPES)
+    return (
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint(f"content_type IN ({known})", name="content_type_known"),
+        CheckConstraint("filename <> ''", name="filename_given"),
+    )
 
 
 def sniff_document(data: bytes, allowed: frozenset[str] | None = None) -> str | None:
@@ -95,3 +126,26 @@ def write_by_hash(data: bytes, target_dir: Path, extension: str) -> str:
 
 def stored_path(digest: str, folder: str, extension: str) -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]) / folder / f"{digest}.{extension}"
+
+
+def send_stored(
+    digest: str,
+    folder: str,
+    extension: str,
+    mimetype: str,
+    *,
+    cache_control: str,
+    download_name: str | None = None,
+    as_attachment: bool = False,
+):
+    """The response serving a stored upload (404 when the file is gone): its hash as the ETag
+    (conditional requests answered 304), the caller's cache policy, and no content sniffing.
+    Who may see it is the caller's check, made before this is called."""
+    path = stored_path(digest, folder, extension)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=mimetype, download_name=download_name,
+                         as_attachment=as_attachment, etag=digest, conditional=True)  # fmt: skip
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cacnet.core.db import TimestampMixin, UTCDateTime, db, str_enum, utcnow
+from cacnet.core.i18n import bilingual, lang_attribute
 
 
 class EventKind(enum.StrEnum):
@@ -129,39 +130,16 @@ class Event(TimestampMixin, db.Model):
 
     def title(self, locale: str | None = None) -> str:
         """The title in ``locale`` (the page's language), else the other one."""
-        locale = locale or _language()
-        first, second = (
-            (self.title_ko, self.title_en) if locale == "ko" else (self.title_en, self.title_ko)
-        )
-        return first or second
+        return bilingual(self.title_en, self.title_ko, locale)[0]
 
     def title_lang(self, locale: str | None = None) -> str | None:
         """The language of ``title()`` when it is not the page's (for a lang attribute)."""
-        locale = locale or _language()
-        if locale == "ko":
-            return None if self.title_ko else "en"
-        return None if self.title_en else "ko"
+        return lang_attribute(bilingual(self.title_en, self.title_ko, locale)[1], locale)
 
     def description(self, locale: str | None = None) -> tuple[str, str | None]:
         """(Markdown source, lang attribute or None) in the page's language when there is one."""
-        locale = locale or _language()
-        if locale == "ko":
-            return (
-                (self.description_ko, None)
-                if self.description_ko
-                else (
-                    self.description_en,
-                    "en" if self.description_en else None,
-                )
-            )
-        return (
-            (self.description_en, None)
-            if self.description_en
-            else (
-                self.description_ko,
-                "ko" if self.description_ko else None,
-            )
-        )
+        text, language = bilingual(self.description_en, self.description_ko, locale)
+        return text, (lang_attribute(language, locale) if text else None)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -174,12 +152,6 @@ class Event(TimestampMixin, db.Model):
     @property
     def is_past(self) -> bool:
         return self.ends_at <= utcnow()
-
-
-def _language() -> str:
-    from cacnet.core.i18n import current_language
-
-    return current_language()
 
 
 class EventSpeaker(db.Model):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cacnet.cities.models import City
 from cacnet.core.db import TimestampMixin, UTCDateTime, db, str_enum, utcnow
 from cacnet.core.text import search_key
-from cacnet.core.uploads import DOCUMENT_TYPES
+from cacnet.core.uploads import StoredDocumentMixin, document_checks
 
 LANGUAGES = ("en", "ko")
 TEXT_FIELDS = ("summary", "body", "results")
@@ -135,54 +135,32 @@ class LibraryCase(TimestampMixin, db.Model):
     def localized(self, field: str, locale: str | None = None) -> tuple[str, str | None]:
         """``field`` ("title", "summary", "body", "results") in the page's language when there
         is one, else in the other: (text, the text's language when it is not the page's)."""
-        if locale is None:
-            from cacnet.core.i18n import current_language
+        from cacnet.core.i18n import bilingual, lang_attribute
 
-            locale = current_language()
-        mine = "ko" if locale == "ko" else "en"
-        other = "en" if mine == "ko" else "ko"
-        value = getattr(self, f"{field}_{mine}")
-        if value:
-            return value, None
-        value = getattr(self, f"{field}_{other}")
-        return value, (other if value else None)
+        value, language = bilingual(
+            getattr(self, f"{field}_en"), getattr(self, f"{field}_ko"), locale
+        )
+        return value, (lang_attribute(language, locale) if value else None)
 
     def title(self, locale: str | None = None) -> str:
         return self.localized("title", locale)[0]
 
 
-class CaseAttachment(db.Model):
+class CaseAttachment(StoredDocumentMixin, db.Model):
     """A PDF document or an image of a case, stored under the uploads folder by its SHA-256."""
 
     __tablename__ = "library_attachments"
-    __table_args__ = (
-        UniqueConstraint("case_id", "sha256"),
-        CheckConstraint("size > 0", name="size_positive"),
-        CheckConstraint(
-            "content_type IN ('application/pdf', 'image/png', 'image/jpeg', 'image/webp')",
-            name="content_type_known",
-        ),
-        CheckConstraint("filename <> ''", name="filename_given"),
-    )
+    __table_args__ = (UniqueConstraint("case_id", "sha256"), *document_checks())
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(
         ForeignKey("library_cases.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    filename: Mapped[str] = mapped_column(String(200), nullable=False)
-    content_type: Mapped[str] = mapped_column(String(50), nullable=False)
-    size: Mapped[int] = mapped_column(Integer, nullable=False)
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     case = relationship("LibraryCase", back_populates="attachments")
-
-    @property
-    def extension(self) -> str:
-        return DOCUMENT_TYPES[self.content_type]
 
     @property
     def is_image(self) -> bool:

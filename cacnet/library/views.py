@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,7 +23,7 @@ from cacnet.core.db import db
 from cacnet.core.errors import ServiceError
 from cacnet.core.i18n import country_name
 from cacnet.core.text import render_markdown
-from cacnet.core.uploads import stored_path
+from cacnet.core.uploads import send_stored
 from cacnet.core.web import show_service_error
 from cacnet.library import services
 from cacnet.library.forms import (
@@ -296,16 +295,11 @@ def attachment(case_id: int, attachment_id: int):
     found = db.session.get(CaseAttachment, attachment_id)
     if found is None or found.case_id != case.id:
         abort(404)
-    path = stored_path(found.sha256, services.UPLOAD_FOLDER, found.extension)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=found.content_type, download_name=found.filename,
-                         as_attachment=found.content_type == "application/pdf",
-                         etag=found.sha256, conditional=True)  # fmt: skip
     public = case.is_published and case.visibility == CaseVisibility.PUBLIC
-    response.headers["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(found.sha256, services.UPLOAD_FOLDER, found.extension, found.content_type,
+                       cache_control="public, max-age=3600" if public else "private, no-store",
+                       download_name=found.filename,
+                       as_attachment=found.content_type == "application/pdf")  # fmt: skip
 
 
 # --- the open-data export ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cacnet.core.db import TimestampMixin, UTCDateTime, UUIDMixin, db, str_enum, utcnow
+from cacnet.core.i18n import bilingual
 from cacnet.core.text import search_key
 
 
@@ -127,22 +128,16 @@ class NewsItem(UUIDMixin, TimestampMixin, db.Model):
 
     def title_for(self, locale: str) -> tuple[str, str]:
         """(title, its language) in ``locale`` when there is one, else in the other language."""
-        return _pick(self.title_en, self.title_ko, locale)
+        return bilingual(self.title_en, self.title_ko, locale)
 
     def summary_for(self, locale: str) -> tuple[str, str]:
-        return _pick(self.summary_en, self.summary_ko, locale)
+        return bilingual(self.summary_en, self.summary_ko, locale)
 
     def body_for(self, locale: str) -> tuple[str, str]:
-        return _pick(self.body_en, self.body_ko, locale)
+        return bilingual(self.body_en, self.body_ko, locale)
 
     def alt_for(self, locale: str) -> tuple[str, str]:
-        return _pick(self.image_alt_en, self.image_alt_ko, locale)
-
-
-def _pick(en: str, ko: str, locale: str) -> tuple[str, str]:
-    if locale == "ko":
-        return (ko, "ko") if ko else (en, "en")
-    return (en, "en") if en else (ko, "ko")
+        return bilingual(self.image_alt_en, self.image_alt_ko, locale)
 
 
 @event.listens_for(NewsItem, "before_insert")

@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,7 +26,7 @@ from cacnet.core.errors import PermissionDenied, ServiceError
 from cacnet.core.i18n import current_language
 from cacnet.core.permissions import is_network_member
 from cacnet.core.text import render_markdown
-from cacnet.core.uploads import stored_path
+from cacnet.core.uploads import send_stored
 from cacnet.core.web import show_service_error, staff_required
 from cacnet.news import digest, services
 from cacnet.news.forms import (
@@ -141,15 +140,9 @@ def image(item_id: int):
     item = _item_or_404(item_id)
     if not item.image_sha256:
         abort(404)
-    path = stored_path(item.image_sha256, "news", item.image_extension)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=item.image_type, etag=item.image_sha256,
-                         conditional=True)  # fmt: skip
     public = item.state == NewsState.PUBLISHED and item.is_public
-    response.headers["Cache-Control"] = ("public" if public else "private") + ", max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_stored(item.image_sha256, "news", item.image_extension, item.image_type,
+                       cache_control=("public" if public else "private") + ", max-age=3600")  # fmt: skip
 
 
 @bp.get("/news.atom")

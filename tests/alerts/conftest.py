@@ -9,16 +9,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from cacnet.accounts.models import User
 from cacnet.core.db import db
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 # (name, country, focal point languages)
 CITIES = (("Hanoi", "VN", ["en", "vi"]), ("Seoul", "KR", ["en", "ko"]),
           ("London", "GB", ["en"]), ("Budapest", "HU", ["en", "hu"]))  # fmt: skip
-
-
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def focal_point(name: str) -> str:

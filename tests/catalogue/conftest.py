@@ -7,43 +7,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from cacnet.accounts.models import User
 from cacnet.core.db import db
-
-
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 
 @pytest.fixture
-def network(app, create_member_city, create_user, secretariat):
-    """{"Seoul": {"city_id", "admin", "delegate"}, "London": …, "Budapest": … (suspended),
-    "secretariat": e-mail, "admin": e-mail}."""
-    from cacnet.membership import services as membership
-    from cacnet.membership.models import Membership, MembershipState
+def network(app, make_network):
+    """{"Seoul": {"city_id", "admin", "delegate", "slug"}, "London": …, "Budapest": …
+    (suspended), "secretariat": e-mail, "admin": e-mail}, with the exchange's categories."""
     from cacnet.resources.taxonomy import ensure_taxonomy
 
-    found: dict = {}
-    for name, country in (("Seoul", "KR"), ("London", "GB"), ("Budapest", "HU")):
-        city_id, admin = create_member_city(name, country)
-        delegate = f"{name.lower()}.delegate@cities.example"
-        create_user(delegate, city_id=city_id, name=f"{name} Delegate")
-        found[name] = {"city_id": city_id, "admin": admin, "delegate": delegate}
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        row = db.session.scalar(
-            select(Membership).where(
-                Membership.city_id == found["Budapest"]["city_id"],
-                Membership.state == MembershipState.APPROVED,
-            )
-        )
-        membership.suspend(user(secretariat), row, "Dues unpaid for two years.")
+    found = make_network((("Seoul", "KR"), ("London", "GB"), ("Budapest", "HU")), "Budapest")
+    with app.app_context():
         ensure_taxonomy()
         db.session.commit()
-    create_user("root@caap.example", role="admin")
-    found["secretariat"] = secretariat
-    found["admin"] = "root@caap.example"
     return found
 
 

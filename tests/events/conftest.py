@@ -7,42 +7,18 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
 
-from cacnet.accounts.models import User
 from cacnet.core.db import db
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 CITIES = (("Seoul", "KR"), ("London", "GB"), ("Toronto", "CA"), ("Budapest", "HU"))
 
 
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
-
-
 @pytest.fixture
-def network(app, create_member_city, create_user, secretariat, areas):
-    """{"Seoul": {"city_id", "admin", "delegate"}, …, "secretariat", "admin", "areas"}."""
-    from cacnet.membership import services as membership
-    from cacnet.membership.models import Membership, MembershipState
-
-    found: dict = {}
-    for name, country in CITIES:
-        city_id, admin = create_member_city(name, country)
-        delegate = f"{name.lower()}.delegate@cities.example"
-        create_user(delegate, city_id=city_id, name=f"{name} Delegate")
-        found[name] = {"city_id": city_id, "admin": admin, "delegate": delegate}
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        row = db.session.scalar(
-            select(Membership).where(
-                Membership.city_id == found["Budapest"]["city_id"],
-                Membership.state == MembershipState.APPROVED,
-            )
-        )
-        membership.suspend(user(secretariat), row, "Dues unpaid for two years.")
-        db.session.commit()
-    create_user("root@caap.example", role="admin")
-    found["secretariat"] = secretariat
-    found["admin"] = "root@caap.example"
+def network(make_network, areas):
+    """{"Seoul": {"city_id", "admin", "delegate", "slug"}, …, "secretariat", "admin", "areas"};
+    Budapest is suspended."""
+    found = make_network(CITIES, suspended="Budapest")
     found["areas"] = areas
     return found
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from cacnet.accounts.models import User
 from cacnet.core.db import db
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 SLOW_SECONDS = 2.0
 
@@ -162,39 +163,11 @@ def checking(app):
     app.config.update(saved)
 
 
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
-
-
 @pytest.fixture
-def network(app, create_member_city, create_user, secretariat):
+def network(make_network):
     """Seoul (KR) and London (GB) with their city admins and a delegate each, Hanoi suspended,
     the secretariat and an admin: {"Seoul": {"city_id", "admin", "delegate", "slug"}, …}."""
-    from cacnet.cities.models import City
-    from cacnet.membership import services as membership
-    from cacnet.membership.models import Membership, MembershipState
-
-    found: dict = {}
-    for name, country in (("Seoul", "KR"), ("London", "GB"), ("Hanoi", "VN")):
-        city_id, admin = create_member_city(name, country)
-        delegate = f"{name.lower()}.delegate@cities.example"
-        create_user(delegate, city_id=city_id, name=f"{name} Delegate")
-        with app.app_context():
-            slug = db.session.get(City, city_id).slug
-        found[name] = {"city_id": city_id, "admin": admin, "delegate": delegate, "slug": slug}
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        row = db.session.scalar(
-            select(Membership).where(
-                Membership.city_id == found["Hanoi"]["city_id"],
-                Membership.state == MembershipState.APPROVED,
-            )
-        )
-        membership.suspend(user(secretariat), row, "Dues unpaid for two years.")
-        db.session.commit()
-    create_user("root@caap.example", role="admin")
-    found["secretariat"] = secretariat
-    found["admin"] = "root@caap.example"
-    return found
+    return make_network((("Seoul", "KR"), ("London", "GB"), ("Hanoi", "VN")), suspended="Hanoi")
 
 
 @pytest.fixture

@@ -7,44 +7,20 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
 
-from cacnet.accounts.models import User
 from cacnet.core.db import db
 from tests.conftest import PASSWORD
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 CITIES = (("Hanoi", "VN"), ("Seoul", "KR"), ("London", "GB"), ("Budapest", "HU"))
 
 
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
-
-
 @pytest.fixture
-def network(app, create_member_city, create_user, secretariat):
-    """{"Seoul": {"city_id", "admin", "delegate"}, …, "secretariat", "admin"}: four member
-    cities, Budapest suspended; each has a delegate <city>.delegate@cities.example (Seoul's in
-    Korean)."""
-    from cacnet.membership import services as membership
-    from cacnet.membership.models import Membership, MembershipState
-
-    found: dict = {}
-    for name, country in CITIES:
-        city_id, admin = create_member_city(name, country)
-        delegate = f"{name.lower()}.delegate@cities.example"
-        create_user(delegate, city_id=city_id, name=f"{name} Delegate",
-                    locale="ko" if name == "Seoul" else "en")  # fmt: skip
-        found[name] = {"city_id": city_id, "admin": admin, "delegate": delegate}
-    with app.test_request_context(base_url=app.config["BASE_URL"]):
-        row = db.session.scalar(
-            select(Membership).where(
-                Membership.city_id == found["Budapest"]["city_id"],
-                Membership.state == MembershipState.APPROVED,
-            )
-        )
-        membership.suspend(user(secretariat), row, "Dues unpaid for two years.")
-        db.session.commit()
-    create_user("root@caap.example", role="admin")
+def network(app, make_network):
+    """{"Seoul": {"city_id", "admin", "delegate", "slug"}, …, "secretariat", "admin", "reader"}:
+    four member cities, Budapest suspended; each has a delegate <city>.delegate@cities.example
+    (Seoul's in Korean), and "reader" is an account without a city."""
+    found = make_network(CITIES, suspended="Budapest", delegate_locales={"Seoul": "ko"})
     with app.test_request_context(base_url=app.config["BASE_URL"]):
         # An account without a city (an applicant): signed in, not a member of the alliance.
         from cacnet.accounts import services as accounts
@@ -54,8 +30,6 @@ def network(app, create_member_city, create_user, secretariat):
                                              title="Journalist", password=PASSWORD, locale="en")  # fmt: skip
         reader.email_verified_at = utcnow()
         db.session.commit()
-    found["secretariat"] = secretariat
-    found["admin"] = "root@caap.example"
     found["reader"] = "reader@example.org"
     return found
 

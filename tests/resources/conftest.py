@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from cacnet.accounts.models import User
 from cacnet.core.db import db
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 
 @pytest.fixture
@@ -35,10 +35,6 @@ def exchange(app, create_member_city, create_user):
         ensure_taxonomy()
         db.session.commit()
     return cities
-
-
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def category_id(slug: str) -> int:

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from cacnet.accounts.models import User
 from cacnet.cities.models import City
 from cacnet.core.db import db
 from cacnet.situation.models import SituationDay
 from tests.conftest import csrf_token
+from tests.helpers import user  # noqa: F401 - the modules of this folder import it from here
 
 # A fixed past: the tests do not depend on today's date (the future-date rule has its own tests).
 DAY = date(2021, 3, 1)
@@ -34,10 +34,6 @@ def cities(app, create_member_city, create_user):
             db.session.commit()
         found[name] = {"city_id": city_id, "slug": slug, "admin": admin, "delegate": delegate}
     return found
-
-
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def stored(app, city_id: int) -> list[dict]:
